@@ -1,0 +1,11 @@
+"""The tool administrator's pages: platforms, deployments, what to paste into an LMS."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from .views import bp
+
+    app.register_blueprint(bp)

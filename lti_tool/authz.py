@@ -1,0 +1,161 @@
+"""Who may do what: the only place for authorization decisions. Deny by default.
+
+Every view is marked with `@public` or `@requires(...)`; a before-request hook refuses any view
+that carries neither mark, so a forgotten decorator fails closed. Roles come from the validated
+launch (the launch token), never from request parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import hmac
+
+from flask import Flask, current_app, g, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from flask_babel import gettext as _
+
+from .errors import Forbidden, Unauthenticated
+from .lti.session import CSRF_FIELD, TOKEN_PARAM, Actor, LaunchTokens, TokenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LEARNER = "learner"
+INSTRUCTOR = "instructor"
+MEMBER = "member"  # anyone launched into the course
+ADMIN = "admin"  # the tool's own administrator (ADMIN_TOKEN)
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def public(view: F) -> F:
+    """Anyone may call this view (LTI endpoints, public badge pages, static)."""
+    view._authz = ("public",)  # type: ignore[attr-defined]
+    return view
+
+
+def public_post(view: F) -> F:
+    """Public, and POSTs carry no CSRF token (cross-site posts from an LMS or verifier)."""
+    view._authz = ("public", "no-csrf")  # type: ignore[attr-defined]
+    return view
+
+
+def requires(role: str) -> Callable[[F], F]:
+    """Only a launched actor with `role` (LEARNER, INSTRUCTOR, MEMBER) or the ADMIN."""
+
+    def mark(view: F) -> F:
+        view._authz = (role,)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def actor() -> Actor:
+    """The current actor; only valid inside a view marked with requires()."""
+    a = g.get("actor")
+    if a is None:
+        raise Unauthenticated(_("Open this tool from your course to continue."))
+    return a
+
+
+def tokens() -> LaunchTokens:
+    return current_app.extensions["lti_tool.tokens"]
+
+
+def _read_token() -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:].strip()
+    return (request.args.get(TOKEN_PARAM) or request.form.get(TOKEN_PARAM)
+            or request.headers.get("X-Launch-Token"))
+
+
+def _authorize() -> None:
+    if request.endpoint is None:  # 404/405 are answered by the error handlers
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    mark = getattr(view, "_authz", None)
+    if mark is None:
+        raise Forbidden(_("This page is not available."))
+    if mark[0] == "public":
+        return
+    required = mark[0]
+    if required == ADMIN:
+        _authorize_admin()
+        return
+    token = _read_token()
+    if not token:
+        raise Unauthenticated(_("Your session has ended or this link was opened outside your "
+                                "course. Open the tool again from your course."))
+    try:
+        who, age = tokens().read(token)
+    except TokenError as exc:
+        raise Unauthenticated(
+            _("Your session has ended. Open the tool again from your course.")
+            if exc.reason == "expired" else
+            _("This link is not valid. Open the tool again from your course.")) from exc
+    if request.method not in _SAFE_METHODS:
+        given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token")
+        if not tokens().check_csrf(who.sid, given):
+            raise Forbidden(_("This form has expired or did not come from the tool. Go back, "
+                              "reload the page and try again."))
+    if required == INSTRUCTOR and not who.is_instructor:
+        raise Forbidden(_("Only instructors of this course can open this page."))
+    if required == LEARNER and who.role != LEARNER:
+        raise Forbidden(_("This page is for learners of this course."))
+    g.actor = who
+    # Sliding expiry: hand out a fresh token once a quarter of the lifetime has passed.
+    g.ltik = tokens().issue(who) if age > tokens().lifetime / 4 else token
+    g.csrf_token = tokens().csrf_token(who.sid)
+
+
+ADMIN_COOKIE = "lti_tool_admin"
+
+
+def admin_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="lti_tool.admin")
+
+
+def check_admin_token(given: str) -> bool:
+    """True when `given` is the configured ADMIN_TOKEN (admin pages are off without one)."""
+    expected = current_app.config.get("ADMIN_TOKEN")
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _authorize_admin() -> None:
+    if not current_app.config.get("ADMIN_TOKEN"):
+        raise Forbidden(_("The administration pages are switched off."),
+                        hint=_("Set LTI_TOOL_ADMIN_TOKEN to switch them on."))
+    raw = request.cookies.get(ADMIN_COOKIE, "")
+    try:
+        sid = admin_serializer().loads(raw, max_age=8 * 3600)
+    except BadSignature as exc:
+        raise Unauthenticated(_("Please sign in as administrator first."),
+                              hint="/admin/login") from exc
+    if request.method not in _SAFE_METHODS:
+        given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token")
+        if not tokens().check_csrf("admin:" + sid, given):
+            raise Forbidden(_("This form has expired. Reload the page and try again."))
+    g.admin_sid = sid
+    g.csrf_token = tokens().csrf_token("admin:" + sid)
+
+
+def _add_token_to_urls(endpoint: str, values: dict[str, Any]) -> None:
+    ltik = g.get("ltik") if g else None
+    if not ltik or TOKEN_PARAM in values:
+        return
+    view = current_app.view_functions.get(endpoint)
+    mark = getattr(view, "_authz", ("public",))
+    if mark[0] not in ("public", ADMIN):
+        values[TOKEN_PARAM] = ltik
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_authorize)
+    app.url_defaults(_add_token_to_urls)
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {"current_actor": g.get("actor"), "csrf_token": g.get("csrf_token", ""),
+                "ltik": g.get("ltik", "")}

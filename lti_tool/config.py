@@ -1,0 +1,132 @@
+"""Configuration: defaults, LTI_TOOL_* environment variables, validation at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "LTI_TOOL_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or bad; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # without the LTI_TOOL_ prefix
+    help: str
+    default: Any = None
+    kind: type = str
+
+
+# Every setting the tool reads, with the sentence shown when it is wrong.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", "a long random string (at least 32 characters) that signs launch tokens; "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"),
+    Setting("DATABASE_URL", "a SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@host/db; "
+            "default: SQLite in the instance folder"),
+    Setting("BASE_URL", "the public https URL of the tool, e.g. https://mentoring.example.org "
+            "(http is accepted only for localhost)", "http://127.0.0.1:5000"),
+    Setting("TOOL_NAME", "the name shown to platforms and learners", "Reverse Mentoring"),
+    Setting("KEY_OVERLAP_DAYS", "how many days a retired tool key stays published (whole number)",
+            7, int),
+    Setting("LAUNCH_TOKEN_MINUTES", "minutes a launch token stays valid without activity", 120, int),
+    Setting("JWKS_CACHE_SECONDS", "seconds a platform key set is cached when the platform sends no "
+            "Cache-Control (whole number)", 3600, int),
+    Setting("MAX_CONTENT_LENGTH", "largest accepted request body in bytes", 2 * 1024 * 1024, int),
+    Setting("ENV", "production, development or testing", "production"),
+    Setting("ADMIN_TOKEN", "a long random string that unlocks the /admin pages (leave unset to "
+            "disable them)"),
+    Setting("CONTENT_DIR", "folder holding content/modules and content/badges", None),
+    Setting("ROSTER_SYNC_MINUTES", "minimum minutes between two roster syncs of one course", 15, int),
+)
+
+
+def _instance_secret(instance_path: str) -> str | None:
+    path = Path(instance_path) / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip() or None
+    return None
+
+
+def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Read LTI_TOOL_* settings from `environ`, validate them, and return Flask config keys.
+
+    Raises ConfigError naming every bad or missing setting.
+    """
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = environ.get(PREFIX + s.name)
+        if raw is None or raw == "":
+            values[s.name] = s.default
+            continue
+        if s.kind is int:
+            try:
+                values[s.name] = int(raw)
+            except ValueError:
+                problems.append(f"{PREFIX}{s.name}={raw!r} is not a whole number: {s.help}.")
+                continue
+            if values[s.name] < 0:
+                problems.append(f"{PREFIX}{s.name} must not be negative: {s.help}.")
+        else:
+            values[s.name] = raw
+
+    env = values["ENV"]
+    if env not in ("production", "development", "testing"):
+        problems.append(f"{PREFIX}ENV={env!r} is not one of production, development, testing.")
+
+    secret = values["SECRET_KEY"] or _instance_secret(instance_path)
+    if not secret:
+        problems.append(
+            f"{PREFIX}SECRET_KEY is not set (and there is no {instance_path}/secret_key file): "
+            + next(s.help for s in SETTINGS if s.name == "SECRET_KEY") + "."
+        )
+    elif len(secret) < 32:
+        problems.append(f"{PREFIX}SECRET_KEY is too short ({len(secret)} characters): use at least 32.")
+
+    base_url = str(values["BASE_URL"]).rstrip("/")
+    parts = urlsplit(base_url)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        problems.append(f"{PREFIX}BASE_URL={base_url!r} is not a bare URL like https://tool.example.org.")
+    elif parts.scheme == "http" and not local:
+        problems.append(f"{PREFIX}BASE_URL={base_url!r} must use https (LMS iframes need secure cookies).")
+
+    db_url = values["DATABASE_URL"] or "sqlite:///" + str(Path(instance_path) / "lti_tool.sqlite")
+    if db_url.startswith("postgres://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgres://"):]
+    elif db_url.startswith("postgresql://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
+    if not db_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        problems.append(f"{PREFIX}DATABASE_URL must be a sqlite:/// or postgresql:// URL.")
+
+    if problems:
+        raise ConfigError("The tool cannot start:\n  - " + "\n  - ".join(problems))
+
+    content_dir = values["CONTENT_DIR"] or str(Path(__file__).resolve().parent.parent / "content")
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if db_url.startswith("postgresql") else {},
+        "MAX_CONTENT_LENGTH": values["MAX_CONTENT_LENGTH"],
+        "TOOL_BASE_URL": base_url,
+        "TOOL_NAME": values["TOOL_NAME"],
+        "TOOL_ENV": env,
+        "KEY_OVERLAP_DAYS": values["KEY_OVERLAP_DAYS"],
+        "LAUNCH_TOKEN_MINUTES": values["LAUNCH_TOKEN_MINUTES"],
+        "JWKS_CACHE_SECONDS": values["JWKS_CACHE_SECONDS"],
+        "ADMIN_TOKEN": values["ADMIN_TOKEN"],
+        "CONTENT_DIR": content_dir,
+        "ROSTER_SYNC_MINUTES": values["ROSTER_SYNC_MINUTES"],
+        "TESTING": env == "testing",
+        # Cookies are only a convenience (the launch token travels in URLs and forms), but when
+        # they are set they must survive an LMS iframe: SameSite=None; Secure; Partitioned.
+        "SESSION_COOKIE_SECURE": base_url.startswith("https"),
+        "SESSION_COOKIE_SAMESITE": "None" if base_url.startswith("https") else "Lax",
+    }

@@ -1,0 +1,27 @@
+"""The LTI 1.3 boundary: the only package that imports pylti1p3."""
+
+from __future__ import annotations
+
+import requests
+from flask import Flask
+
+from .keysets import PlatformKeySets
+from .launch import LaunchValidator
+from .registry import Registry
+
+
+def init_app(app: Flask) -> None:
+    from . import cli, views
+
+    http = requests.Session()
+    http.headers["User-Agent"] = "lti_tool (reverse mentoring)"
+    registry = Registry()
+    keysets = PlatformKeySets(app, http)
+    app.extensions["lti_tool.lti"] = {
+        "http": http, "registry": registry, "keysets": keysets,
+        "validator": LaunchValidator(registry, keysets, app.config["TOOL_BASE_URL"]),
+    }
+    app.extensions.setdefault("lti_tool.deep_link_target", views.deep_link_placeholder)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.lti_cli)
+    app.cli.add_command(cli.keys_cli)
