@@ -152,6 +152,8 @@ def _add_token_to_urls(endpoint: str, values: dict[str, Any]) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["lti_tool.tokens"] = LaunchTokens(
+        app.config["SECRET_KEY"], int(app.config["LAUNCH_TOKEN_MINUTES"]) * 60)
     app.before_request(_authorize)
     app.url_defaults(_add_token_to_urls)
 

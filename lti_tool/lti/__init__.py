@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.extensions["lti_tool.lti"] = {
         "http": http, "registry": registry, "keysets": keysets,
         "validator": LaunchValidator(registry, keysets, app.config["TOOL_BASE_URL"]),
+        "jwks_memo": {},
     }
     app.extensions.setdefault("lti_tool.deep_link_target", views.deep_link_placeholder)
     app.register_blueprint(views.bp)

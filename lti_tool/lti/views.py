@@ -119,14 +119,12 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-_jwks_memo: dict[str, tuple[float, Any]] = {}
-
-
 @bp.get("/jwks")
 @public
 def jwks() -> Any:
     """The tool's public keys: current, next and retired ones still in their overlap."""
-    hit = _jwks_memo.get("lti")
+    memo = _lti()["jwks_memo"]
+    hit = memo.get("lti")
     if hit is None or time.monotonic() - hit[0] > 30:
         keystore = current_app.extensions["lti_tool.keys"]
         keys = keystore.published("lti")
@@ -135,7 +133,7 @@ def jwks() -> Any:
             db.session.commit()
             keys = keystore.published("lti")
         hit = (time.monotonic(), keys)
-        _jwks_memo["lti"] = hit
+        memo["lti"] = hit
     resp = jsonify({"keys": hit[1]})
     resp.headers["Cache-Control"] = "public, max-age=300"
     return resp
