@@ -30,9 +30,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_database(database_url: str) -> str:
-    """Build the schema once per session with the real Alembic migrations."""
-    from flask_migrate import upgrade
-
+    """Build the schema once per session from the models (tests/test_migrations.py checks that
+    the Alembic migrations build exactly the same schema)."""
     app = create_app({"ENVIRON": _environ(database_url, "http://127.0.0.1:5000")})
     with app.app_context():
         from lti_tool.db import db
@@ -40,7 +39,7 @@ def migrated_database(database_url: str) -> str:
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
+        db.create_all()
     return database_url
 
 
