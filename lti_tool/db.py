@@ -50,10 +50,10 @@ db = SQLAlchemy(model_class=Base)
 
 
 def upsert(model: type[Base], values: dict[str, Any], keys: tuple[str, ...],
-           update: tuple[str, ...]) -> int:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET update … RETURNING id, in one round trip.
+           update: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET update … RETURNING pk, in one round trip.
 
-    Works on SQLite and PostgreSQL; returns the row's primary key `id`.
+    Works on SQLite and PostgreSQL; returns the row's primary key.
     """
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -69,4 +69,5 @@ def upsert(model: type[Base], values: dict[str, Any], keys: tuple[str, ...],
         # A no-op update so RETURNING also yields the existing row.
         stmt = stmt.on_conflict_do_update(index_elements=list(keys),
                                           set_={keys[0]: stmt.excluded[keys[0]]})
-    return int(db.session.execute(stmt.returning(table.c.id)).scalar_one())
+    pk = next(iter(table.primary_key.columns))
+    return db.session.execute(stmt.returning(pk)).scalar_one()

@@ -13,21 +13,21 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import requests
 from flask import Flask
-from sqlalchemy import select
 
 from ..db import db, upsert, utcnow
 from .models import PlatformKeySet
 
 log = logging.getLogger(__name__)
 
-_MIN_REFETCH_SECONDS = 10.0
+# An unknown kid triggers a refetch, at most this many per key set and minute, and never twice
+# for the same kid within a minute: random kids cannot turn the tool against the platform.
+_MAX_REFETCHES_PER_MINUTE = 6
 _MAX_AGE_RE = re.compile(r"max-age=(\d+)")
 
 
@@ -36,13 +36,20 @@ class KeySetUnavailable(Exception):
 
 
 class _Entry:
-    __slots__ = ("keys", "expires", "last_fetch", "refreshing")
+    __slots__ = ("keys", "expires", "fetches", "missed", "refreshing")
 
-    def __init__(self, keys: dict[str, jwt.PyJWK], expires: float, last_fetch: float):
+    def __init__(self, keys: dict[str, jwt.PyJWK], expires: float, fetches: list[float]):
         self.keys = keys
         self.expires = expires
-        self.last_fetch = last_fetch
+        self.fetches = fetches  # monotonic times of recent fetches
+        self.missed: dict[str, float] = {}  # unknown kids, when last looked for
         self.refreshing = False
+
+    def may_refetch_for(self, kid: str, now: float) -> bool:
+        recent = [t for t in self.fetches if now - t < 60]
+        missed_at = self.missed.get(kid)
+        return len(recent) < _MAX_REFETCHES_PER_MINUTE and (
+            missed_at is None or now - missed_at >= 60)
 
 
 class PlatformKeySets:
@@ -64,12 +71,13 @@ class PlatformKeySets:
                 self._refresh_in_background(url, entry)
             return entry.keys[kid]
         # Unknown kid (or nothing cached): the platform may have rotated its key.
-        if entry is not None and now - entry.last_fetch < _MIN_REFETCH_SECONDS:
+        if entry is not None and not entry.may_refetch_for(kid, now):
             raise KeyError(kid)
-        entry = self._fetch(url)
-        if kid not in entry.keys:
+        fresh = self._fetch(url, entry)
+        if kid not in fresh.keys:
+            fresh.missed[kid] = now
             raise KeyError(kid)
-        return entry.keys[kid]
+        return fresh.keys[kid]
 
     def _from_db(self, url: str) -> _Entry | None:
         row = db.session.get(PlatformKeySet, url)
@@ -77,11 +85,11 @@ class PlatformKeySets:
             return None
         ttl = (row.expires_at - utcnow()).total_seconds()
         age = (utcnow() - row.fetched_at).total_seconds()
-        entry = _Entry(_parse(row.jwks), time.monotonic() + ttl, time.monotonic() - age)
+        entry = _Entry(_parse(row.jwks), time.monotonic() + ttl, [time.monotonic() - age])
         self._entries[url] = entry
         return entry
 
-    def _fetch(self, url: str) -> _Entry:
+    def _fetch(self, url: str, previous: _Entry | None = None) -> _Entry:
         self.fetch_count += 1
         try:
             resp = self._http.get(url, timeout=10, headers={"Accept": "application/json"})
@@ -97,7 +105,11 @@ class PlatformKeySets:
         upsert(PlatformKeySet, {"url": url, "jwks": jwks, "fetched_at": now,
                                 "expires_at": now + timedelta(seconds=ttl)},
                ("url",), ("jwks", "fetched_at", "expires_at"))
-        entry = _Entry(_parse(jwks), time.monotonic() + ttl, time.monotonic())
+        now_m = time.monotonic()
+        history = [t for t in (previous.fetches if previous else []) if now_m - t < 60]
+        entry = _Entry(_parse(jwks), now_m + ttl, [*history, now_m])
+        if previous is not None:
+            entry.missed = previous.missed
         self._entries[url] = entry
         return entry
 
@@ -118,7 +130,7 @@ class PlatformKeySets:
         def run() -> None:
             with self._app.app_context():
                 try:
-                    self._fetch(url)
+                    self._fetch(url, entry)
                     db.session.commit()
                 except KeySetUnavailable:
                     entry.expires = time.monotonic() + 60  # keep serving; retry in a minute
@@ -143,5 +155,3 @@ def _parse(jwks: dict[str, Any]) -> dict[str, jwt.PyJWK]:
             log.warning("skipping unusable platform key %s", data.get("kid"))
     return keys
 
-
-KeyLookup = Callable[[str, str], jwt.PyJWK]

@@ -113,7 +113,9 @@ class LaunchValidator:
 
         reg = self._registry.registration(iss, client_id)
         if reg is None:
-            raise LaunchError("unknown_platform", "no registration", **ctx)
+            several = isinstance(unverified.get("aud"), list) and len(unverified["aud"]) > 1
+            raise LaunchError("wrong_audience" if several else "unknown_platform",
+                              "no registration for this (iss, client_id)", **ctx)
         if header.get("alg") != "RS256":
             raise LaunchError("bad_signature", f"alg {header.get('alg')!r} refused", **ctx)
         kid = header.get("kid")
