@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import Migrate
 
-from .config import ConfigError, load_config
+from .config import load_config
 from .db import db as _db
 
 _ROOT = Path(__file__).resolve().parent
@@ -23,10 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 template_folder=str(_template_dir()), static_folder=str(_ROOT / "static"))
     overrides = dict(test_config or {})
     environ = {**os.environ, **{k: str(v) for k, v in overrides.pop("ENVIRON", {}).items()}}
-    try:
-        app.config.update(load_config(environ, app.instance_path))
-    except ConfigError:
-        raise
+    app.config.update(load_config(environ, app.instance_path))
     app.config.update(overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -40,8 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     authz.init_app(app)
     keys_ext.init_app(app)
 
-    from . import admin, home, lti
+    from . import admin, home, lti, modules
 
+    modules.init_app(app)
     lti.init_app(app)
     home.init_app(app)
     admin.init_app(app)
