@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
+
 PREFIX = "LTI_TOOL_"
 
 
-class ConfigError(Exception):
-    """A setting is missing or bad; the message names it and says how to fix it."""
+class ConfigError(click.ClickException):
+    """A setting is missing or bad; the message names it and says how to fix it.
+
+    A ClickException, so `flask --app lti_tool …` prints the message without a traceback."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
