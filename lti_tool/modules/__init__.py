@@ -44,8 +44,11 @@ def init_app(app: Flask) -> None:
     from .cli import content_cli  # keeps click/flask out of the pure engine's imports
 
     content_dir = app.config.get("CONTENT_DIR") or Path(app.root_path).parent / "content"
-    library = load_library(content_dir,
-                           asset_url_prefix=app.config.get("CONTENT_URL_PREFIX", "/content"))
+    prefix = app.config.get("CONTENT_URL_PREFIX", "/content")
+    key = (str(Path(content_dir).resolve()), prefix, _fingerprint(Path(content_dir)))
+    library = _loaded.get(key)
+    if library is None:
+        library = _loaded[key] = load_library(content_dir, asset_url_prefix=prefix)
     for problem in library.problems:
         log.warning("content problem (module hidden): %s", problem)
     if library.hidden:
@@ -54,6 +57,18 @@ def init_app(app: Flask) -> None:
                     len(library.hidden), ", ".join(library.hidden))
     app.extensions[EXTENSION_KEY] = library
     app.cli.add_command(content_cli)
+
+
+# Libraries are immutable, so apps in one process (test suites, several app instances) share
+# one load per content folder; any change to a file's size or time loads it anew.
+_loaded: dict[tuple[str, str, tuple[tuple[str, int, int], ...]], Library] = {}
+
+
+def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((str(p), st.st_size, st.st_mtime_ns)
+                        for p in folder.rglob("*") if p.is_file() for st in [p.stat()]))
 
 
 def get_library(app: Flask | None = None) -> Library:
