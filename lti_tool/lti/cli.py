@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..db import db
-from .models import Deployment, Registration
+from .models import Registration
 from .services import activate_deployment, purge_expired_states, register_platform
 
 lti_cli = click.Group("lti", help="Register platforms and manage deployments.")

@@ -58,7 +58,7 @@ def start_login(reg: RegistrationInfo, params: dict[str, str], base_url: str) ->
         query["lti_message_hint"] = params["lti_message_hint"]
     sep = "&" if "?" in reg.auth_login_url else "?"
     return LoginRedirect(reg.auth_login_url + sep + urlencode(query), state, nonce,
-                         storage_target, "%s://%s" % _origin(reg.auth_login_url))
+                         storage_target, "{}://{}".format(*_origin(reg.auth_login_url)))
 
 
 _KEPT_LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id",

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-TOKEN_PARAM = "ltik"
+TOKEN_PARAM = "ltik"  # noqa: S105 - a parameter name, not a secret
 CSRF_FIELD = "csrf_token"
 
 

@@ -6,8 +6,17 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import (Blueprint, Response, current_app, jsonify, make_response, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..authz import public, public_post, tokens
 from ..db import db
@@ -105,13 +114,27 @@ def launch() -> Any:
     elif actor.is_instructor:
         target = url_for("home.instructor", ltik=token)
     else:
-        target = url_for("home.learner", ltik=token)
+        target = _learner_target(launch, token)
     if launch.message_type == "LtiDeepLinkingRequest" and callable(target):
         target = target(token)
+        db.session.commit()  # the picker hook stored the request's settings
     resp = redirect(target, code=303)
     resp.delete_cookie(STATE_COOKIE_PREFIX + state, path="/lti/", secure=_secure(),
                        samesite="None" if _secure() else "Lax", partitioned=_secure())
     return resp
+
+
+def _learner_target(launch: Any, token: str) -> str:
+    """A link placed by Deep Linking names its module (custom `module`): open that module when
+    an area offers a page for it (app.extensions["lti_tool.module_target"])."""
+    custom = launch.claim("custom") or {}
+    slug = custom.get("module") if isinstance(custom, dict) else None
+    hook = current_app.extensions.get("lti_tool.module_target")
+    if hook is not None and isinstance(slug, str) and slug and not slug.startswith("$"):
+        url = hook(slug, token)
+        if url:
+            return str(url)
+    return url_for("home.learner", ltik=token)
 
 
 def _origin_of(url: str) -> str:

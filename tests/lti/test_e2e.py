@@ -135,7 +135,7 @@ def test_tampered_claims(world):
     state, nonce, _ = world.login(s)
     header, body, sig = world.id_token(nonce).split(".")
     claims = jwt.decode(world.id_token(nonce), options={"verify_signature": False})
-    claims[f"https://purl.imsglobal.org/spec/lti/claim/roles"] = [INSTRUCTOR]
+    claims["https://purl.imsglobal.org/spec/lti/claim/roles"] = [INSTRUCTOR]
     forged_body = jwt.utils.base64url_encode(jwt.api_jwt.json.dumps(claims).encode()).decode()
     refused(world.post_launch(s, f"{header}.{forged_body}.{sig}", state), 400,
             "could not be verified")
