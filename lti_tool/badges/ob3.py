@@ -378,15 +378,17 @@ def verify_credential(credential: Any, resolve: KeyResolver, *,
     subject = credential.get("credentialSubject")
     achievement_doc = subject.get("achievement") if isinstance(subject, Mapping) else None
     name = achievement_doc.get("name") if isinstance(achievement_doc, Mapping) else None
-    result = {"credential_id": credential.get("id") if isinstance(credential.get("id"), str)
-              else None, "issuer_id": issuer_id if isinstance(issuer_id, str) else None,
-              "achievement_name": name if isinstance(name, str) else None}
+    found = {"credential_id": credential.get("id") if isinstance(credential.get("id"), str)
+             else None, "issuer_id": issuer_id if isinstance(issuer_id, str) else None,
+             "achievement_name": name if isinstance(name, str) else None}
+
+    def result(problems: list[Problem]) -> VerificationResult:
+        return VerificationResult(tuple(problems), tuple(warnings), tuple(passed), **found)
 
     structure = _structure_problems(credential)
     if structure:
-        return VerificationResult((Problem("not_a_credential", "This is not an Open Badges 3.0 "
-                                           "credential: " + "; ".join(structure) + "."),),
-                                  **result)
+        return result([Problem("not_a_credential", "This is not an Open Badges 3.0 "
+                               "credential: " + "; ".join(structure) + ".")])
     passed.append("It is an Open Badges 3.0 credential.")
 
     proof = verify_proof(credential, resolve)
@@ -432,4 +434,4 @@ def verify_credential(credential: Any, resolve: KeyResolver, *,
                                     "be checked right now."))
         else:
             passed.append("It has not been revoked.")
-    return VerificationResult(tuple(problems), tuple(warnings), tuple(passed), **result)
+    return result(problems)

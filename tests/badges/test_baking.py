@@ -104,7 +104,8 @@ def test_ob2_svg_has_the_verify_attribute(credential, make_award, urls):
     assert 'xmlns:openbadges="http://openbadges.org"' in svg
     assert f'<openbadges:assertion verify="{assertion["id"]}">' in svg
     assert baking.unbake_svg(svg).json() == assertion
-    hosted_only = f'<svg xmlns="http://www.w3.org/2000/svg"><openbadges:assertion verify="{assertion["id"]}"/></svg>'
+    hosted_only = ('<svg xmlns="http://www.w3.org/2000/svg"><openbadges:assertion '
+                   f'verify="{assertion["id"]}"/></svg>')
     unbaked = baking.unbake_svg(hosted_only)
     assert unbaked.version == "ob2" and unbaked.payload == assertion["id"]
     with pytest.raises(baking.NotBaked, match="reference"):

@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 
 from lti_tool.badges import digcomp
-from lti_tool.badges.definitions import (CONTENT_ROOT, LANGUAGES, SLUGS, BadgeContentError,
-                                         badge_definitions, load_definitions)
+from lti_tool.badges.definitions import (
+    CONTENT_ROOT,
+    LANGUAGES,
+    SLUGS,
+    BadgeContentError,
+    badge_definitions,
+    load_definitions,
+)
 
 
 def test_all_ten_milestones_load_in_programme_order():
