@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     modules.init_app(app)
     lti.init_app(app)
     home.init_app(app)
+    from . import progress
+    progress.init_app(app)
     admin.init_app(app)
     _security_headers(app)
     return app

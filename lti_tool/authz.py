@@ -161,3 +161,41 @@ def init_app(app: Flask) -> None:
     def _inject() -> dict[str, Any]:
         return {"current_actor": g.get("actor"), "csrf_token": g.get("csrf_token", ""),
                 "ltik": g.get("ltik", "")}
+
+
+# --- progress: modules, steps and a pair's shared progress -----------------------------------
+# Area objects are duck-typed here (pair: mentor_id, mentee_id, context_id, status; module:
+# audience) so this adapter imports no area at start-up.
+
+
+def can_open_module(who: Actor, module: Any) -> bool:
+    """Any member of the course may open any module in the library.
+
+    A module's audience (mentor, mentee, both) is guidance for the catalogue, not a lock:
+    mentors read mentee modules to prepare, and a pair activity needs both partners in it.
+    Unknown or hidden (broken) modules are not in the library, so they cannot be opened.
+    """
+    return module is not None and who.role in (LEARNER, INSTRUCTOR)
+
+
+def can_record_progress(who: Actor) -> bool:
+    """Only learners' steps are recorded; instructors see the steps as a preview."""
+    return who.role == LEARNER
+
+
+def can_view_pair_progress(who: Actor, pair: Any) -> bool:
+    """Only the two partners, in their own course, once the pair is (or was) active.
+
+    Instructors see counts elsewhere, never one pair's progress; proposed and declined pairs
+    never consented to share anything.
+    """
+    return (pair is not None and who.role == LEARNER and pair.context_id == who.context_id
+            and who.user_id in (pair.mentor_id, pair.mentee_id)
+            and pair.status in ("active", "completed"))
+
+
+def can_confirm_pair_activity(who: Actor, pair: Any) -> bool:
+    """A partner of an active pair in their own course confirms its pair activities."""
+    return (can_record_progress(who) and pair is not None and pair.status == "active"
+            and pair.context_id == who.context_id
+            and who.user_id in (pair.mentor_id, pair.mentee_id))
