@@ -55,7 +55,8 @@ def badge_class(badge: BadgeDefinition, lang: str, urls: BadgeUrls) -> dict[str,
 def assertion(*, credential_id: str, badge: BadgeDefinition, recipient: Recipient,
               issued_on: datetime, urls: BadgeUrls, evidence: Sequence[Evidence] = (),
               expires: datetime | None = None, image: str | None = None,
-              revoked: bool = False, revocation_reason: str | None = None) -> dict[str, Any]:
+              narrative: str | None = None, revoked: bool = False,
+              revocation_reason: str | None = None) -> dict[str, Any]:
     """The hosted OB 2.0 Assertion of an award (served at urls.ob2_assertion(credential_id)).
 
     Uses the award's salt, so the recipient hash equals the OB 3.0 credential's. A revoked
@@ -77,6 +78,8 @@ def assertion(*, credential_id: str, badge: BadgeDefinition, recipient: Recipien
     if evidence:
         doc["evidence"] = [{"type": "Evidence", "name": e.name, "narrative": e.narrative}
                            for e in evidence]
+    if narrative:
+        doc["narrative"] = narrative
     if expires:
         doc["expires"] = xsd_datetime(expires)
     if revoked:

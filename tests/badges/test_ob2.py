@@ -72,7 +72,8 @@ def test_every_ob2_document_uses_only_defined_terms(make_award, web_issuer, urls
     docs = [ob2.issuer_profile(web_issuer, urls), ob2.badge_class(award.badge, "en", urls),
             ob2.assertion(credential_id=CREDENTIAL_ID, badge=award.badge,
                           recipient=award.recipient, issued_on=award.awarded_at, urls=urls,
-                          evidence=award.evidence, expires=award.awarded_at, revoked=True,
+                          evidence=award.evidence, expires=award.awarded_at,
+                          narrative="Counts and dates only.", revoked=True,
                           revocation_reason="r")]
     for doc in docs:
         assert find_unsafe(doc) == [], doc["type"]

@@ -227,3 +227,12 @@ def test_signing_is_deterministic_for_the_same_input(make_award, web_issuer, url
     award = make_award(credential_id="urn:uuid:5b1f4b5e-0000-4000-8000-000000000001")
     when = datetime(2025, 4, 1, tzinfo=UTC)
     assert ob3.issue(award, web_issuer, urls, when) == ob3.issue(award, web_issuer, urls, when)
+
+
+def test_a_full_issuer_profile_signs(make_award, key, urls, resolve):
+    issuer = ob3.web_issuer(BASE_URL, key, name="Example School", email="badges@example.org",
+                            description="Reverse mentoring programme of Example School",
+                            image=f"{BASE_URL}/logo.png")
+    cred = ob3.issue(make_award(), issuer, urls)
+    assert cred["issuer"]["email"] == "badges@example.org"
+    assert ob3.verify_credential(cred, resolve).ok
