@@ -404,13 +404,13 @@ def pair_progress(pair: Pair, library: Library) -> PairProgress:
 
 def completion_counts(context_id: int) -> dict[str, tuple[int, int]]:
     """Module slug -> (learners who started it, learners who completed it) in a course."""
-    started = dict(db.session.execute(
+    started: dict[str, int] = {slug: n for slug, n in db.session.execute(
         select(StepCompletion.module_slug, func.count(func.distinct(StepCompletion.user_id)))
         .where(StepCompletion.context_id == context_id)
-        .group_by(StepCompletion.module_slug)).tuples().all())
-    completed = dict(db.session.execute(
+        .group_by(StepCompletion.module_slug))}
+    completed: dict[str, int] = {slug: n for slug, n in db.session.execute(
         select(ModuleCompletion.module_slug, func.count())
         .where(ModuleCompletion.context_id == context_id)
-        .group_by(ModuleCompletion.module_slug)).tuples().all())
+        .group_by(ModuleCompletion.module_slug))}
     return {slug: (started.get(slug, 0), completed.get(slug, 0))
             for slug in set(started) | set(completed)}
