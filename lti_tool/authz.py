@@ -199,3 +199,28 @@ def can_confirm_pair_activity(who: Actor, pair: Any) -> bool:
     return (can_record_progress(who) and pair is not None and pair.status == "active"
             and pair.context_id == who.context_id
             and who.user_id in (pair.mentor_id, pair.mentee_id))
+
+
+# --- LTI Advantage: assignments, Deep Linking, grades, roster (lti_tool/assignments, grades,
+# lti/roster_views). Rows of another course are reported as missing (404), not forbidden.
+
+
+def can_manage_course(who: Actor, context_id: int) -> bool:
+    """Assign modules, see grade delivery, sync the roster: the course's own instructors."""
+    return who.is_instructor and who.context_id == context_id
+
+
+def require_course_manager(who: Actor, context_id: int | None) -> None:
+    if context_id is None or not can_manage_course(who, context_id):
+        from .errors import NotFound
+
+        raise NotFound(_("This page does not exist in your course."),
+                       hint=_("Open the tool again from your course."))
+
+
+def can_answer_deep_link(who: Actor, request_row: Any) -> bool:
+    """A Deep Linking request is answered only from the launch that received it: same launch
+    session (the token's sid), same instructor, same course."""
+    return (request_row is not None and who.is_instructor
+            and (request_row.sid, request_row.user_id, request_row.context_id)
+            == (who.sid, who.user_id, who.context_id))

@@ -11,7 +11,8 @@ from .registry import Registry
 
 
 def init_app(app: Flask) -> None:
-    from . import cli, views
+    from . import advantage_models, cli, roster_views, views  # noqa: F401 (models, routes)
+    from .advantage import AdvantageClient
 
     http = requests.Session()
     http.headers["User-Agent"] = "lti_tool (reverse mentoring)"
@@ -23,6 +24,11 @@ def init_app(app: Flask) -> None:
         "jwks_memo": {},
     }
     app.extensions.setdefault("lti_tool.deep_link_target", views.deep_link_placeholder)
+    services_http = requests.Session()  # AGS/NRPS/token calls: their own connection pool
+    services_http.headers["User-Agent"] = http.headers["User-Agent"]
+    app.extensions["lti_tool.advantage"] = AdvantageClient(
+        services_http, app.extensions["lti_tool.keys"],
+        timeout=float(app.config.get("LTI_SERVICE_TIMEOUT", 10.0)))
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.lti_cli)
     app.cli.add_command(cli.keys_cli)

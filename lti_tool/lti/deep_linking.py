@@ -37,6 +37,7 @@ REQUEST_MINUTES = 60
 RESOURCE_LINK = "ltiResourceLink"
 SETTINGS_CLAIM = DL_CLAIM + "deep_linking_settings"
 GRADE_TAG = "reverse-mentoring"
+CANVAS_PLACEMENT = "https://www.instructure.com/placement"
 
 
 class DeepLinkingRefused(BadRequest):
@@ -103,10 +104,12 @@ def store_request(launch: ValidatedLaunch, actor: Actor, sid: str) -> DeepLinkRe
     settings = parse_settings(launch)
     now = utcnow()
     db.session.execute(delete(DeepLinkRequest).where(DeepLinkRequest.expires_at < now))
+    # Canvas names the placement (assignment_selection, link_selection…); same flow for all.
+    placement = launch.claims.get(CANVAS_PLACEMENT)
     custom = launch.claims.get(CLAIM + "custom")
-    placement = None
-    if isinstance(custom, dict) and isinstance(custom.get("placement"), str):
-        placement = custom["placement"][:64]
+    if not isinstance(placement, str) and isinstance(custom, dict):
+        placement = custom.get("placement")
+    placement = placement[:64] if isinstance(placement, str) else None
     row = DeepLinkRequest(
         id=secrets.token_urlsafe(24), sid=sid, user_id=actor.user_id,
         context_id=actor.context_id, registration_id=launch.registration.id,
@@ -120,12 +123,10 @@ def store_request(launch: ValidatedLaunch, actor: Actor, sid: str) -> DeepLinkRe
     return row
 
 
-def pending_request(request_id: str, actor: Actor) -> DeepLinkRequest | None:
-    """The request, if it is this actor's (same launch session, user and course) and alive."""
+def pending_request(request_id: str) -> DeepLinkRequest | None:
+    """The stored request, unless it was answered or has expired (authz decides who may)."""
     row = db.session.get(DeepLinkRequest, request_id)
     if row is None or row.expires_at < utcnow():
-        return None
-    if (row.sid, row.user_id, row.context_id) != (actor.sid, actor.user_id, actor.context_id):
         return None
     return row
 

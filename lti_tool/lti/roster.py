@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, or_, select, update
 
 from ..db import db, utcnow
@@ -54,11 +55,15 @@ def sync_roster(client: AdvantageClient, context_id: int, *, min_minutes: int,
     """Sync the course roster unless it was synced less than `min_minutes` ago. Flushes."""
     ctx = db.session.get(Context, context_id)
     if ctx is None:
-        raise RosterUnavailable("This course is not known to the tool.")
+        raise RosterUnavailable(str(_l("This course is not known to the tool.")))
     if not ctx.nrps_url:
-        raise RosterUnavailable("The course system does not share its roster with the tool "
-                                "(no Names and Role Provisioning Service in the launch).")
+        raise RosterUnavailable(str(_l(
+            "The course system does not share its roster with the tool (no Names and Role "
+            "Provisioning Service in the launch).")))
     now = utcnow()
+    # KeyStore.current() commits when it creates the very first key: load it before this
+    # transaction holds anything that must roll back with a failed sync.
+    client.keystore.current("lti")
     if not force:
         # Claim the sync atomically, so two instructors clicking at once sync once.
         cutoff = now - timedelta(minutes=min_minutes)
@@ -66,14 +71,15 @@ def sync_roster(client: AdvantageClient, context_id: int, *, min_minutes: int,
             update(Context).where(Context.id == context_id, or_(
                 Context.roster_synced_at.is_(None), Context.roster_synced_at <= cutoff))
             .values(roster_synced_at=now).execution_options(synchronize_session=False))
-        if not claimed.rowcount:
+        if not getattr(claimed, "rowcount", 0):
             db.session.refresh(ctx)
             return RosterResult(False, synced_at=ctx.roster_synced_at)
     access = context_access(context_id)
     try:
         pages = list(client.members(access, ctx.nrps_url, limit=limit))
     except ServiceError as exc:
-        raise RosterUnavailable(f"The course system's roster could not be read ({exc.reason}).",
+        raise RosterUnavailable(str(_l("The course system's roster could not be read "
+                                       "(%(reason)s).", reason=exc.reason)),
                                 transient=exc.transient) from exc
     members = {m.sub: m for page in pages for m in page if m.status.lower() == "active"}
     existing = {u.sub: u for u in db.session.scalars(select(User).where(
@@ -110,7 +116,8 @@ def sync_roster(client: AdvantageClient, context_id: int, *, min_minutes: int,
         Membership.last_launch_at.is_(None)))
     if keep:
         gone = gone.where(Membership.user_id.not_in(keep))
-    removed = db.session.execute(gone.execution_options(synchronize_session=False)).rowcount or 0
+    removed = getattr(db.session.execute(gone.execution_options(synchronize_session=False)),
+                      "rowcount", 0) or 0
     ctx.roster_synced_at = now
     db.session.flush()
     return RosterResult(True, len(members), created, int(removed), len(pages), now)
