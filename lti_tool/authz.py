@@ -163,6 +163,80 @@ def init_app(app: Flask) -> None:
                 "ltik": g.get("ltik", "")}
 
 
+# --- Mentoring pairs (lti_tool/pairs) ----------------------------------------------------------
+# Who may see or change a pair and its parts. Views load the row, then ask one of these; a row
+# of another course is reported as missing (404), a row of another pair as forbidden (403).
+# Pair content (goals, notes, feedback, topics) is for the two partners only; instructors of
+# the course see metadata (status, dates, counts) through pairs.queries.
+
+
+def in_course(who: Actor, context_id: int) -> bool:
+    """The row belongs to the course the actor launched into."""
+    return who.context_id == context_id
+
+
+def is_partner(who: Actor, pair: Any) -> bool:
+    return in_course(who, pair.context_id) and who.user_id in (pair.mentor_id, pair.mentee_id)
+
+
+def can_view_pair(who: Actor, pair: Any) -> bool:
+    """Pair content: only the two partners."""
+    return who.role == LEARNER and is_partner(who, pair)
+
+
+def can_view_pair_metadata(who: Actor, pair: Any) -> bool:
+    """Status, dates and counts: the partners and the course's instructors."""
+    return in_course(who, pair.context_id) and (who.is_instructor or is_partner(who, pair))
+
+
+def can_respond_to_proposal(who: Actor, pair: Any) -> bool:
+    return can_view_pair(who, pair) and pair.status == "proposed"
+
+
+def can_work_in_pair(who: Actor, pair: Any) -> bool:
+    """Write pair content (agreement, sessions, feedback, check-ins): an active pair's partners."""
+    return can_view_pair(who, pair) and pair.status == "active"
+
+
+def can_edit_profile(who: Actor, profile: Any | None) -> bool:
+    """Learners edit their own profile in their own course (None: they may create one)."""
+    if who.role != LEARNER:
+        return False
+    return profile is None or (in_course(who, profile.context_id)
+                               and profile.user_id == who.user_id)
+
+
+def can_manage_matching(who: Actor, context_id: int) -> bool:
+    return who.is_instructor and in_course(who, context_id)
+
+
+def can_confirm_session(who: Actor, pair: Any, session: Any) -> bool:
+    return (can_work_in_pair(who, pair) and session.pair_id == pair.id
+            and session.logged_at is not None)
+
+
+def can_acknowledge_feedback(who: Actor, pair: Any, feedback: Any) -> bool:
+    """Only the receiver answers feedback."""
+    return (can_work_in_pair(who, pair) and feedback.pair_id == pair.id
+            and feedback.receiver_id == who.user_id)
+
+
+def can_add_learning_entry(who: Actor, pair: Any) -> bool:
+    """"What I learned from my mentee" is the mentor's to write."""
+    return can_work_in_pair(who, pair) and pair.mentor_id == who.user_id
+
+
+def can_confirm_learning_entry(who: Actor, pair: Any, entry: Any) -> bool:
+    """The mentee confirms the mentor's learning entries."""
+    return (can_work_in_pair(who, pair) and entry.pair_id == pair.id
+            and pair.mentee_id == who.user_id)
+
+
+def can_attest(who: Actor, pair: Any) -> bool:
+    """Only the mentor attests a task observed for the mentee."""
+    return can_work_in_pair(who, pair) and pair.mentor_id == who.user_id
+
+
 # --- progress: modules, steps and a pair's shared progress -----------------------------------
 # Area objects are duck-typed here (pair: mentor_id, mentee_id, context_id, status; module:
 # audience) so this adapter imports no area at start-up.
