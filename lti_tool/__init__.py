@@ -44,6 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     home.init_app(app)
     from . import progress
     progress.init_app(app)
+    from . import assignments
+    assignments.init_app(app)
     from . import pairs
     pairs.init_app(app)
     admin.init_app(app)
