@@ -329,7 +329,7 @@ class Charter:
     shared_channels: list[str]
     channels: dict[str, list[str]]  # side → channels
     response_times: dict[str, str]  # side → expected response time
-    answer_within: str  # the faster of the two: what both can rely on
+    answer_within: str  # the slower of the two: what both can rely on
     cadences: dict[str, str]
     shared_slots: list[str]  # in the viewer's time zone
     shared_languages: list[str]
@@ -353,7 +353,7 @@ def charter(pair: Pair, viewer_timezone: str, now: datetime) -> Charter | None:
         shared_channels=[c for c in CHANNELS if c in mentor.channels and c in mentee.channels],
         channels={"mentor": list(mentor.channels), "mentee": list(mentee.channels)},
         response_times=times,
-        answer_within=min(times.values(), key=RESPONSE_TIMES.index),
+        answer_within=max(times.values(), key=RESPONSE_TIMES.index),
         cadences={"mentor": mentor.cadence, "mentee": mentee.cadence},
         shared_slots=slots_overlapping(shared, viewer_timezone, now),
         shared_languages=sorted(set(mentor.languages) & set(mentee.languages)),

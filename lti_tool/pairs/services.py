@@ -162,7 +162,8 @@ def build_candidates(context_id: int, now: datetime
                      ) -> tuple[list[matching.Candidate], list[matching.Candidate]]:
     """Mentor and mentee candidates: people without a live pair as mentee, mentors with room.
 
-    'Either' people fill the short side, most junior first as mentors (reverse mentoring).
+    'Either' people are split to make the most pairs possible, the most junior as mentors
+    (reverse mentoring).
     """
     profiles = candidate_profiles(context_id)
     chains = _reporting_chains(context_id, profiles)
@@ -186,15 +187,26 @@ def build_candidates(context_id: int, now: datetime
         elif p.role_preference == "mentee":
             if p.wants:
                 mentees.append(_candidate(p, "mentee", 0, chains[p.user_id], now, spell))
-        else:
-            either.append(p)
-    slots = sum(m.capacity for m in mentors)
-    for p in sorted(either, key=lambda q: (q.career_stage, q.user_id)):
-        if (slots < len(mentees) or not p.wants) and p.offers:
+        elif p.offers and not p.wants:
             mentors.append(_candidate(p, "mentor", p.capacity, chains[p.user_id], now, spell))
-            slots += p.capacity
-        elif p.wants:
+        elif p.wants and not p.offers:
             mentees.append(_candidate(p, "mentee", 0, chains[p.user_id], now, spell))
+        elif p.offers and p.wants:
+            either.append(p)
+    # The k most junior 'either' people mentor, the rest are mentees: k makes the most pairs
+    # possible (ties: the smaller k, so more people can be mentees).
+    either.sort(key=lambda q: (q.career_stage, q.user_id))
+    slots = sum(m.capacity for m in mentors)
+
+    def possible(k: int) -> int:
+        return min(slots + sum(q.capacity for q in either[:k]), len(mentees) + len(either) - k)
+
+    k = max(range(len(either) + 1), key=lambda n: (possible(n), -n))
+    for i, p in enumerate(either):
+        side: matching.Side = "mentor" if i < k else "mentee"
+        mentors_or_mentees = mentors if side == "mentor" else mentees
+        mentors_or_mentees.append(_candidate(p, side, p.capacity if side == "mentor" else 0,
+                                             chains[p.user_id], now, spell))
     return mentors, mentees
 
 

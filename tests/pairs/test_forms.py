@@ -88,7 +88,7 @@ def test_bad_session_input(world):
         html = _invalid(w.post(w.mentor, base + "/plan", on=tomorrow, at="10:00", minutes="30",
                                meeting_url=url),
                         "Please enter a meeting link that starts with https://")
-        assert 'aria-describedby="h-meeting_url e-meeting_url"' in html
+        assert 'aria-describedby="h-plan-meeting_url e-plan-meeting_url"' in html
     _invalid(w.post(w.mentor, base + "/plan", on=yesterday, at="25:99", minutes="3"),
              "Choose today or a later date.", "Please enter a time like 14:30.",
              "Please enter from 5 to 600 minutes.")
