@@ -51,6 +51,12 @@ class AgreementConflict(Conflict):
     title = "Your partner changed the agreement"
 
 
+def _lock(row: Any) -> None:
+    """Re-read a row and hold it until commit (SELECT … FOR UPDATE on PostgreSQL; SQLite
+    serialises writers anyway), so two partners acting at once both see each other's step."""
+    db.session.refresh(row, with_for_update=True)
+
+
 # --- profiles ----------------------------------------------------------------------------------
 
 _PROFILE_FIELDS = ("role_preference", "offers", "wants", "teach_back_offers", "teach_back_wants",
@@ -354,6 +360,7 @@ def respond_to_proposal(pair: Pair, user_id: int, answer: str, question: str,
     side = pair.side_of(user_id)
     if side is None:
         raise NotFound(_("This proposal does not exist."))
+    _lock(pair)
     if pair.status != "proposed":
         raise Conflict(_("This proposal has already been answered."))
     if answer == "info":
@@ -497,6 +504,7 @@ def log_session(pair: Pair, user_id: int, held_on: date, minutes: int, topics: s
 def confirm_session(pair: Pair, session: MentoringSession, user_id: int,
                     now: datetime) -> MentoringSession:
     """A partner confirms a logged session; when both have, session_confirmed is sent."""
+    _lock(session)
     if session.logged_at is None or session.held_on is None or session.minutes is None:
         raise Conflict(_("This session has not been logged yet."))
     if session.confirmed_by(user_id):
@@ -529,6 +537,7 @@ def give_feedback(pair: Pair, giver_id: int, data: Mapping[str, Any],
 def acknowledge_feedback(pair: Pair, feedback: Feedback, user_id: int, action: str,
                          action_note: str, now: datetime) -> Feedback:
     """The receiver thanks for feedback and picks an action: feedback_exchanged is sent."""
+    _lock(feedback)
     if feedback.acknowledged_at is not None:
         raise Conflict(_("You have already answered this feedback."))
     feedback.acknowledged_at, feedback.action, feedback.action_note = now, action, action_note
@@ -567,6 +576,7 @@ def add_learning_entry(pair: Pair, mentor_id: int, text: str, now: datetime) -> 
 
 def confirm_learning_entry(pair: Pair, entry: LearningEntry, now: datetime) -> LearningEntry:
     """The mentee confirms a learning entry: learning_entry_confirmed is sent once."""
+    _lock(entry)
     if entry.confirmed_at is not None:
         return entry
     entry.confirmed_at = now
@@ -594,6 +604,7 @@ def mark_complete(pair: Pair, user_id: int, now: datetime) -> Pair:
     side = pair.side_of(user_id)
     if side is None:
         raise NotFound(_("This pair does not exist."))
+    _lock(pair)
     if pair.status != "active":
         raise Conflict(_("Only an active pair can be marked complete."))
     if getattr(pair, f"{side}_completed_at") is None:

@@ -70,6 +70,8 @@ def _pair(pair_id: int, decide: Callable[[Any, Pair], bool]) -> Pair:
     if pair is None or not authz.in_course(who, pair.context_id):
         raise NotFound(_("This mentoring pair does not exist."))
     if not decide(who, pair):
+        if authz.can_view_pair(who, pair):  # a partner, but not their turn or not now
+            raise Forbidden(_("This is not possible at this stage of your mentoring."))
         raise Forbidden(_("Only the two partners can do this in their pair."))
     return pair
 
