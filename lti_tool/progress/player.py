@@ -81,14 +81,10 @@ def step_extras(who: Actor, module: LearningModule, step: Step, progress: Module
     if isinstance(step, SelfAssessmentStep):
         return {"assessment": queries.self_assessment_of(uid, ctx, module.slug, step.id)}
     if isinstance(step, PairActivityStep):
-        pairs = queries.active_pairs_of(uid, ctx)
-        confirmed = queries.confirmations(module.slug, step.id, [p.id for p in pairs])
-        names = queries.user_names(p.partner_of(uid) for p in pairs)
-        slots = [PairSlot(p, p.partner_of(uid), names.get(p.partner_of(uid), ""),
-                          (p.id, uid) in confirmed, (p.id, p.partner_of(uid)) in confirmed)
-                 for p in pairs]
-        solo = None if pairs else queries.solo_confirmation(uid, ctx, module.slug, step.id)
-        return {"slots": slots, "solo": solo}
+        slots = [PairSlot(p, p.partner_of(uid), name, mine, theirs) for p, name, mine, theirs
+                 in queries.pair_activity_slots(uid, ctx, module.slug, step.id)]
+        # Without a pair, "pending" can only come from a confirmation: no query needed.
+        return {"slots": slots, "solo": bool(state and state.pending)}
     return {}
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, func, literal_column, null, or_, select, union_all
+from sqlalchemy import Boolean, Float, Integer, String, case, func, or_, select, text
 
-from ..db import db
+from ..db import UTCDateTime, db
 from ..lti.models import ResourceLink, User
 from ..modules import LearningModule, Library, PairActivityStep, Step
 from ..pairs.models import Agreement, AgreementVersion, Goal, Pair
@@ -117,26 +117,29 @@ def preview_progress(module: LearningModule) -> ModuleProgress:
                           None, None, None, None)
 
 
+# The step page's one query, written out: building and cache-keying the equivalent Core UNION
+# cost more than running it (benchmarks/step_page.py). The first SELECT types the columns, so
+# the module completion goes first. Table names are those of models.py (a test checks).
+_PROGRESS_SQL = text("""
+    SELECT 'm' AS k, '' AS step_id, completed_at, content_version, score, passed
+      FROM progress_module_completion
+     WHERE user_id = :user_id AND context_id = :context_id AND module_slug = :slug
+    UNION ALL
+    SELECT 'c', step_id, NULL, NULL, NULL, NULL
+      FROM progress_step_completion
+     WHERE user_id = :user_id AND context_id = :context_id AND module_slug = :slug
+    UNION ALL
+    SELECT 'p', step_id, NULL, NULL, NULL, NULL
+      FROM progress_pair_confirmation
+     WHERE user_id = :user_id AND context_id = :context_id AND module_slug = :slug
+""").columns(k=String(), step_id=String(), completed_at=UTCDateTime(),
+             content_version=Integer(), score=Float(), passed=Boolean())
+
+
 def module_progress(user_id: int, context_id: int, module: LearningModule) -> ModuleProgress:
     """The learner's progress in `module`, in one round trip (a UNION of three indexed reads)."""
-    slug = module.slug
-    # The first SELECT types the result columns, so the module completion goes first.
-    rows: Sequence[Any] = db.session.execute(union_all(
-        select(literal_column("'m'", String).label("k"),
-               literal_column("''", String).label("step_id"), ModuleCompletion.completed_at,
-               ModuleCompletion.content_version, ModuleCompletion.score,
-               ModuleCompletion.passed)
-        .where(ModuleCompletion.user_id == user_id, ModuleCompletion.context_id == context_id,
-               ModuleCompletion.module_slug == slug),
-        select(literal_column("'c'", String), StepCompletion.step_id, null(), null(), null(),
-               null())
-        .where(StepCompletion.user_id == user_id, StepCompletion.context_id == context_id,
-               StepCompletion.module_slug == slug),
-        select(literal_column("'p'", String), PairConfirmation.step_id, null(), null(), null(),
-               null())
-        .where(PairConfirmation.user_id == user_id, PairConfirmation.context_id == context_id,
-               PairConfirmation.module_slug == slug),
-    )).all()
+    rows: Sequence[Any] = db.session.execute(
+        _PROGRESS_SQL, {"user_id": user_id, "context_id": context_id, "slug": module.slug}).all()
     done = [r.step_id for r in rows if r.k == "c"]
     pending = [r.step_id for r in rows if r.k == "p"]
     completion = next(((r.completed_at, r.content_version, r.score, bool(r.passed))
@@ -272,6 +275,27 @@ def resource_link_module(resource_link_pk: int | None) -> str | None:
 
 
 # --- pairs (read-only; the pairs area owns these rows) ----------------------------------------
+
+
+def pair_activity_slots(user_id: int, context_id: int, slug: str, step_id: str
+                        ) -> list[tuple[Pair, str, bool, bool]]:
+    """The learner's active pairs for a pair activity, in one query: each pair, the partner's
+    name, and whether the learner and the partner confirmed the activity for that pair."""
+    partner = case((Pair.mentor_id == user_id, Pair.mentee_id), else_=Pair.mentor_id)
+
+    def confirmed(who: Any) -> Any:
+        return select(PairConfirmation.id).where(
+            PairConfirmation.pair_id == Pair.id, PairConfirmation.user_id == who,
+            PairConfirmation.module_slug == slug, PairConfirmation.step_id == step_id).exists()
+
+    rows = db.session.execute(
+        select(Pair, User.name, confirmed(user_id), confirmed(partner))
+        .join(User, User.id == partner)
+        .where(Pair.context_id == context_id, Pair.status == "active",
+               or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id))
+        .order_by(Pair.id))
+    return [(pair, name or f"#{pair.partner_of(user_id)}", bool(mine), bool(theirs))
+            for pair, name, mine, theirs in rows]
 
 
 def active_pairs_of(user_id: int, context_id: int) -> list[Pair]:

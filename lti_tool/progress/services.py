@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -177,6 +177,7 @@ def _confirm_pair_activity(user_id: int, context_id: int, module: LearningModule
     side = pair.side_of(user_id)
     if side is None or pair.status != "active" or pair.context_id != context_id:
         raise Forbidden(_("You can confirm pair activities only with your own active pair."))
+    _lock_pair_activities(pair.id)
     _insert_once(PairConfirmation(pair_id=pair.id, user_id=user_id, context_id=context_id,
                                   module_slug=module.slug, step_id=step.id,
                                   content_version=module.version, confirmed_at=now))
@@ -242,6 +243,22 @@ def _complete_module(user_id: int, context_id: int, module: LearningModule,
         SENDER, user_id=user_id, context_id=context_id, module_slug=module.slug,
         content_version=module.version, score=score, passed=passed, completed_at=now)
     return True
+
+
+def _lock_pair_activities(pair_id: int) -> None:
+    """Serialise the two partners' confirmations of one pair until the transaction ends.
+
+    Without it, two confirmations racing under READ COMMITTED each miss the other's uncommitted
+    row and neither completes the step. A PostgreSQL advisory lock leaves the pairs area's rows
+    alone; SQLite already lets one writer at a time.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), "
+                                "CAST(:pair AS integer))"),
+                           {"space": _LOCK_SPACE, "pair": pair_id})
+
+
+_LOCK_SPACE = 0x70726F67  # "prog": the first key of our two-key advisory locks
 
 
 def _insert_once(row: Base) -> bool:
