@@ -135,7 +135,11 @@ def _profile_page(values: MultiDict[str, Any], errors: dict[str, str], status: i
 def profile() -> Any:
     who = actor()
     existing = queries.profile_of(who.context_id, who.user_id)
-    return _profile_page(profile_form_values(existing) if existing else MultiDict(), {})
+    if existing:
+        return _profile_page(profile_form_values(existing), {})
+    # A course link placed "for mentors" or "for mentees" suggests the role; the person decides.
+    hint = who.program_role if who.program_role in ("mentor", "mentee") else None
+    return _profile_page(MultiDict({"role_preference": hint} if hint else {}), {})
 
 
 @bp.post("/profile")

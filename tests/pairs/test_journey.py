@@ -256,3 +256,12 @@ def test_asking_for_more_information_keeps_the_proposal_open(world):
     assert "A partner asked for more information" in html
     # The question is addressed to the program team, so the instructor reads it.
     assert "Sam Senior asks you:" in html and "Does the mentor speak Italian?" in html
+
+
+def test_a_link_for_mentors_suggests_the_mentor_role(app, client):
+    from tests.factories import course, person
+
+    ctx = course(app)
+    who = person(app, ctx, program_role="mentor")
+    html = client.get("/pairs/profile", query_string=who.q()).get_data(as_text=True)
+    assert 'name="role_preference" value="mentor" checked' in html
