@@ -7,14 +7,13 @@ launch (the launch token), never from request parameters.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import hmac
-
 from flask import Flask, current_app, g, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .errors import Forbidden, Unauthenticated
 from .lti.session import CSRF_FIELD, TOKEN_PARAM, Actor, LaunchTokens, TokenError
@@ -73,6 +72,8 @@ def _read_token() -> str | None:
 
 def _authorize() -> None:
     if request.endpoint is None:  # 404/405 are answered by the error handlers
+        return
+    if request.endpoint == "static":  # the stylesheet, scripts and logo are public
         return
     view = current_app.view_functions.get(request.endpoint)
     mark = getattr(view, "_authz", None)
@@ -298,3 +299,23 @@ def can_answer_deep_link(who: Actor, request_row: Any) -> bool:
     return (request_row is not None and who.is_instructor
             and (request_row.sid, request_row.user_id, request_row.context_id)
             == (who.sid, who.user_id, who.context_id))
+
+
+# --- badges (lti_tool/badges) ---------------------------------------------------------------
+# Public pages (a credential, the verify page, status lists, OB 2.0 documents) need no actor;
+# these decide the rest. Awards of another course are reported as missing (404).
+
+
+def can_manage_own_award(who: Actor, award: Any) -> bool:
+    """The learner who earned it (in the course they earned it in) chooses what it shows."""
+    return (award is not None and who.role == LEARNER and award.user_id == who.user_id
+            and award.context_id == who.context_id)
+
+
+def can_revoke_award(who: Actor, award: Any) -> bool:
+    """Instructors of the award's course revoke it."""
+    return award is not None and who.is_instructor and award.context_id == who.context_id
+
+
+def can_view_course_awards(who: Actor, context_id: int) -> bool:
+    return who.is_instructor and who.context_id == context_id

@@ -58,3 +58,9 @@ def test_json_clients_get_json_errors(client):
     resp = client.get("/learn", headers={"Accept": "application/json"})
     assert resp.status_code == 401
     assert resp.get_json()["message"]
+
+
+def test_static_files_are_public(client):
+    resp = client.get("/static/style.css")
+    assert resp.status_code == 200
+    assert b"--ink" in resp.data
