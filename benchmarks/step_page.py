@@ -24,8 +24,8 @@ module (YAML parsing, validation, Markdown rendering on every request): the desi
 avoids by loading content once at start-up.
 
 Last run (seed 7; 2 cores shared with other jobs, load average ≈ 5; PostgreSQL 15; 303,271
-step completions, 87,306 quiz attempts, 45,747 pair confirmations …; 1,000 requests; 2 SQL
-statements on a lesson page, the pair-activity page 3):
+step completions, 87,306 quiz attempts, 45,747 pair confirmations …; 1,000 requests; one SQL
+statement for a lesson, two for a pair activity or a step already done, plus the pre-ping):
                       loaded once   parse per request   (server time, ms)
   p50                        6.44               51.56
   p95                       13.67              105.30

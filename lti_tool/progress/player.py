@@ -76,10 +76,15 @@ def step_extras(who: Actor, module: LearningModule, step: Step, progress: Module
             attempt = queries.latest_attempt(uid, ctx, module.slug, step.id)
         return {"attempt": attempt, "result": rescore(step, attempt),
                 "submission": secrets.token_urlsafe(18)}
+    # A reflection or a rating is stored together with the step's completion: only a step
+    # that is done can have one (saves a query on every step not done yet).
+    done = state is not None and state.done
     if step.kind == "reflection":
-        return {"reflection": queries.reflection_of(uid, ctx, module.slug, step.id)}
+        return {"reflection": queries.reflection_of(uid, ctx, module.slug, step.id)
+                if done else None}
     if isinstance(step, SelfAssessmentStep):
-        return {"assessment": queries.self_assessment_of(uid, ctx, module.slug, step.id)}
+        return {"assessment": queries.self_assessment_of(uid, ctx, module.slug, step.id)
+                if done else None}
     if isinstance(step, PairActivityStep):
         slots = [PairSlot(p, p.partner_of(uid), name, mine, theirs) for p, name, mine, theirs
                  in queries.pair_activity_slots(uid, ctx, module.slug, step.id)]
