@@ -8,9 +8,11 @@ Ed25519 over that, proofValue = base58btc multibase. The proof config is the pro
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -33,8 +35,15 @@ def xsd_datetime(moment: datetime) -> str:
 
 
 def _hash_data(unsecured: Mapping[str, Any], proof_config: Mapping[str, Any]) -> bytes:
-    return (hashlib.sha256(canonicalize(proof_config).encode()).digest()
-            + hashlib.sha256(canonicalize(unsecured).encode()).digest())
+    return _config_digest(json.dumps(proof_config, sort_keys=True, separators=(",", ":"))) \
+        + hashlib.sha256(canonicalize(unsecured).encode()).digest()
+
+
+@lru_cache(maxsize=1024)
+def _config_digest(config_json: str) -> bytes:
+    # A batch signs many credentials with one proof configuration (same key, same `created`)
+    # and a verifier meets the same few configurations again and again: canonicalise each once.
+    return hashlib.sha256(canonicalize(json.loads(config_json)).encode()).digest()
 
 
 def add_proof(document: Mapping[str, Any], *, private_key: Ed25519PrivateKey,

@@ -55,3 +55,15 @@ class BadgeStatusCounter(Base):
 
     purpose: Mapped[str] = mapped_column(String(16), primary_key=True)  # 'revocation'
     next_position: Mapped[int] = mapped_column(default=0)
+
+
+class BadgeStatusList(Base):
+    """A status list's revision: bumped by every revocation in it, so a served (signed) list
+    and verification results cached per (list, revision) are rebuilt exactly when it changed."""
+
+    __tablename__ = "badge_status_list"
+    __table_args__ = (CheckConstraint("number >= 1", name="number_positive"),)
+
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -56,20 +56,22 @@ def assertion(*, credential_id: str, badge: BadgeDefinition, recipient: Recipien
               issued_on: datetime, urls: BadgeUrls, evidence: Sequence[Evidence] = (),
               expires: datetime | None = None, image: str | None = None,
               narrative: str | None = None, revoked: bool = False,
-              revocation_reason: str | None = None) -> dict[str, Any]:
+              revocation_reason: str | None = None,
+              identity: str | None = None) -> dict[str, Any]:
     """The hosted OB 2.0 Assertion of an award (served at urls.ob2_assertion(credential_id)).
 
     Uses the award's salt, so the recipient hash equals the OB 3.0 credential's. A revoked
-    award keeps its data and gains `revoked`/`revocationReason`.
+    award keeps its data and gains `revoked`/`revocationReason`. `identity`: the stored
+    'sha256$…' hash of the e-mail, when the address itself is no longer at hand.
     """
-    if not recipient.email:
+    if not recipient.email and not identity:
         raise RecipientNotAddressable("OB 2.0 needs the learner's e-mail address, which the "
                                       "LMS did not share; offer the OB 3.0 credential instead")
     doc: dict[str, Any] = {
         "@context": CONTEXT, "type": "Assertion", "id": urls.ob2_assertion(credential_id),
         "recipient": {"type": "email", "hashed": True, "salt": recipient.salt,
-                      "identity": identity_hash(normalize_email(recipient.email),
-                                                recipient.salt)},
+                      "identity": identity or identity_hash(normalize_email(str(recipient.email)),
+                                                            recipient.salt)},
         "badge": urls.ob2_badge(badge.slug),
         "verification": {"type": "HostedBadge"},
         "issuedOn": xsd_datetime(issued_on),

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..keys.services import SigningKey
-from .dataintegrity import add_proof, verify_proof, xsd_datetime
+from .dataintegrity import ProofCheck, add_proof, verify_proof, xsd_datetime
 from .definitions import BadgeDefinition
 from .did import KeyResolver, did_key, did_key_verification_method, did_web
 from .jsonld import OB_EXTENSIONS, OB_V3, VC_V2
@@ -361,11 +361,14 @@ def _parse_time(value: Any) -> datetime | None:
 def verify_credential(credential: Any, resolve: KeyResolver, *,
                       trusted_issuers: Iterable[str] | None = None,
                       status_lookup: StatusLookup | None = None,
-                      now: datetime | None = None) -> VerificationResult:
+                      now: datetime | None = None,
+                      proof_check: ProofCheck | None = None) -> VerificationResult:
     """Check a credential the way a verifier would: structure, proof, issuer, dates, status.
 
     `trusted_issuers`: when given, only these issuer ids pass (e.g. our own DID).
     `status_lookup`: resolves credentialStatus; without it revocation is reported unchecked.
+    `proof_check`: a verify_proof() result for this very credential, computed earlier (the
+    public pages check the signature once per process and dates and status on every request).
     """
     if not isinstance(credential, Mapping):
         return VerificationResult((Problem("not_a_credential", "This is not a credential: "
@@ -391,7 +394,7 @@ def verify_credential(credential: Any, resolve: KeyResolver, *,
                                "credential: " + "; ".join(structure) + ".")])
     passed.append("It is an Open Badges 3.0 credential.")
 
-    proof = verify_proof(credential, resolve)
+    proof = proof_check if proof_check is not None else verify_proof(credential, resolve)
     if proof.ok:
         passed.append(proof.message)
     else:
