@@ -48,6 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     assignments.init_app(app)
     from . import pairs
     pairs.init_app(app)
+    from . import badges
+    badges.init_app(app)
     admin.init_app(app)
     _security_headers(app)
     return app
