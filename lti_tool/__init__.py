@@ -44,13 +44,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     home.init_app(app)
     from . import progress
     progress.init_app(app)
-    from . import assignments
-    assignments.init_app(app)
     from . import pairs
     pairs.init_app(app)
+    from . import assignments
+    assignments.init_app(app)
+    from . import grades
+    grades.init_app(app)
     from . import badges
     badges.init_app(app)
     admin.init_app(app)
+    _template_helpers(app)
     _security_headers(app)
     return app
 
@@ -59,6 +62,10 @@ def _template_dir() -> Path:
     # Templates live at the repository's top level (and are shipped with the package).
     top = _ROOT.parent / "templates"
     return top if top.is_dir() else _ROOT / "templates"
+
+
+def _template_helpers(app: Flask) -> None:
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
 
 def _security_headers(app: Flask) -> None:
