@@ -49,25 +49,30 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+_UPSERTS: dict[tuple[Any, ...], Any] = {}
+
+
 def upsert(model: type[Base], values: dict[str, Any], keys: tuple[str, ...],
            update: tuple[str, ...]) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET update … RETURNING pk, in one round trip.
 
-    Works on SQLite and PostgreSQL; returns the row's primary key.
+    Works on SQLite and PostgreSQL; returns the row's primary key. The statement is built once
+    per shape and the values are bound at execution: building it anew (and its `excluded`
+    columns) cost about 0.7 ms of CPU per call, most of a launch's budget.
     """
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = model.__table__
-    stmt = insert(table).values(**values)
-    if update:
+    shape = (dialect, model, tuple(values), keys, update)
+    stmt = _UPSERTS.get(shape)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = model.__table__
+        stmt = insert(table)
+        # With nothing to update, a no-op update so RETURNING also yields the existing row.
         stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in update})
-    else:
-        # A no-op update so RETURNING also yields the existing row.
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys),
-                                          set_={keys[0]: stmt.excluded[keys[0]]})
-    pk = next(iter(table.primary_key.columns))
-    return db.session.execute(stmt.returning(pk)).scalar_one()
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in (update or keys[:1])})
+        stmt = stmt.returning(next(iter(table.primary_key.columns)))
+        _UPSERTS[shape] = stmt
+    return db.session.execute(stmt, values).scalar_one()
