@@ -26,7 +26,7 @@ def _focused(page):
         const e = document.activeElement;
         return {tag: e.tagName.toLowerCase(), id: e.id, name: e.getAttribute('name'),
                 text: (e.textContent || '').trim().slice(0, 60), value: e.value || '',
-                inStepList: !!e.closest('.step-nav')};
+                inStepList: !!e.closest('.step-nav'), inHeader: !!e.closest('header')};
     }""")
 
 
@@ -58,11 +58,15 @@ def test_a_lesson_and_a_quiz_with_the_keyboard_only(tool, page):
     assert "Step 4 of 6" in page.inner_text("h1")
     assert _progress(page) == 3
 
-    # Focus order: skip link, breadcrumb, the lesson's own links, Continue, then the step list.
+    # Focus order: skip link, the site's navigation, breadcrumb, the lesson's own links,
+    # Continue, then the step list.
     seen = _tab_to(page, lambda f: f["id"] == "continue")
     assert seen[0]["text"] == "Skip to main content"
-    assert [f["text"] for f in seen[1:3]] == ["Modules", "Passwords, a second lock, and "
-                                                         "spotting the bait"]
+    rest = seen[1:]
+    body = rest[next(i for i, f in enumerate(rest) if not f["inHeader"]):]
+    assert not any(f["inHeader"] for f in body)  # the header's links all come first
+    assert [f["text"] for f in body[:2]] == ["Modules", "Passwords, a second lock, and "
+                                                        "spotting the bait"]
     assert all(f["tag"] in ("a", "button") for f in seen)
     assert not any(f["inStepList"] for f in seen)
     after = _tab_to(page, lambda f: True)[0]
