@@ -512,7 +512,7 @@ def verify_upload(rt: BadgeRuntime, data: bytes, now: datetime | None = None,
     if len(data) > limit:
         return UploadReport("too_large", _("This is larger than %(kb)d KB, far more than any "
                                            "badge. Check that you chose the right file.",
-                                           kb=limit // 1024))
+                                           kb=max(1, limit // 1024)))
     try:
         return _verify_upload(rt, data, now)
     except Exception:  # noqa: BLE001 - whatever the upload is, the page answers in words
