@@ -198,9 +198,22 @@ class World:
         self.checkin(self.mentee, at(171), "closing")
         self.complete(at(172))
 
+    def every_badge(self) -> None:
+        """The whole programme plus the mentee's learning path: all ten badge types."""
+        self.full_programme()
+        for i, slug in enumerate(("d1-search-and-check-sources", "d2-cloud-files",
+                                  "d3-video-calls-and-chat", "d4-co-editing",
+                                  "d5-digital-identity-e-services", "d6-passwords-mfa-phishing",
+                                  "f2-feedforward")):
+            self.pass_module(self.mentee, slug, at(150 + i))
+
 
 def make_world(make_app: Any, base_url: str = "http://127.0.0.1:5000", **config: Any) -> World:
-    app = make_app(base_url, BADGES_RAISE_ERRORS=True, **config)
+    return world_for(make_app(base_url, BADGES_RAISE_ERRORS=True, **config))
+
+
+def world_for(app: Any) -> World:
+    """A course with an instructor, a mentor and a mentee in `app`."""
     ctx = course(app)
     return World(app, ctx, person(app, ctx, role="instructor", name="Irene Instructor"),
                  person(app, ctx, name="Marta Mentor", email="marta@example.org"),

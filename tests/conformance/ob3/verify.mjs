@@ -8,7 +8,8 @@
 // Nothing is fetched: contexts come from npm packages, DID documents and status list
 // credentials from files given on the command line.
 //
-// usage: node verify.mjs [--did-doc FILE]... [--status-list FILE]... CREDENTIAL.json...
+// usage: node verify.mjs [--did-doc FILE]... [--status-list FILE]... CREDENTIAL(.json|.png|.svg)...
+// (.png/.svg: a baked badge image; the credential is read from it by this script)
 // Prints one JSON line per credential. Exit 0 = every credential valid and not revoked,
 // 1 = a proof is invalid, 2 = proofs valid but a credential is revoked / expired / the
 // engines disagree, 3 = usage error.
@@ -123,10 +124,63 @@ async function withDcc(credential) {
   }
 }
 
+// Baked images (OB 3.0 §5.3), read here without the tool's own code: a PNG's uncompressed
+// iTXt chunk with keyword `openbadgecredential`, or an SVG's <openbadges:credential> element.
+function unbakePng(bytes) {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if(!signature.every((b, i) => bytes[i] === b)) {
+    throw new Error('not a PNG file');
+  }
+  for(let at = 8; at + 8 <= bytes.length;) {
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    const data = bytes.subarray(at + 8, at + 8 + length);
+    if(type === 'iTXt') {
+      const nul = data.indexOf(0);
+      if(data.toString('latin1', 0, nul) === 'openbadgecredential' && data[nul + 1] === 0) {
+        const lang = data.indexOf(0, nul + 3);
+        const translated = data.indexOf(0, lang + 1);
+        return data.subarray(translated + 1).toString('utf8');
+      }
+    }
+    if(type === 'IEND') {
+      break;
+    }
+    at += 12 + length;
+  }
+  throw new Error('no openbadgecredential iTXt chunk in the PNG');
+}
+
+function unbakeSvg(text) {
+  const m = text.match(/<openbadges:credential[^>]*>\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*<\/openbadges:credential>/);
+  if(!m) {
+    throw new Error('no <openbadges:credential> in the SVG');
+  }
+  return m[1];
+}
+
+function readCredential(file) {
+  const bytes = readFileSync(file);
+  if(file.endsWith('.png')) {
+    return JSON.parse(unbakePng(bytes));
+  }
+  if(file.endsWith('.svg')) {
+    return JSON.parse(unbakeSvg(bytes.toString('utf8')));
+  }
+  return JSON.parse(bytes.toString('utf8'));
+}
+
 let exit = 0;
 const loader = documentLoader();
 for(const file of files) {
-  const credential = JSON.parse(readFileSync(file, 'utf8'));
+  let credential;
+  try {
+    credential = readCredential(file);
+  } catch(e) {
+    console.log(JSON.stringify({file, proof: false, error: `cannot read: ${e.message}`}));
+    exit = 1;
+    continue;
+  }
   const issuer = typeof credential.issuer === 'object' ? credential.issuer.id : credential.issuer;
   const out = {file, issuer, db: await withDigitalBazaar(credential, loader)};
   if(String(issuer).startsWith('did:key:')) {
