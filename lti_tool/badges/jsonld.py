@@ -80,10 +80,49 @@ def _unwrap(exc: JsonLdError) -> Exception:
     return exc
 
 
+# -- processed contexts, once ---------------------------------------------------------------
+# pyld keeps processed contexts per "parent" context, but a type-scoped context (the OB context
+# scopes Achievement, Profile, IdentityObject, … this way) is applied to a fresh, never-cached
+# copy of its parent each time, so pyld re-processes those contexts on every call: about half
+# of a credential's canonicalisation. Processed contexts are immutable (frozendict), and for
+# the same parent, the same local context and the same flags the result is the same, so
+# _Processor remembers them. tests/badges/test_processed_contexts.py checks that the output is identical
+# to plain pyld's for every badge template; the conformance tests verify it in JavaScript.
+
+_processed: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_MAX_PROCESSED = 4096
+
+
+class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any,
+                         override_protected: bool = False, propagate: bool = True,
+                         validate_scoped: bool = True, cycles: Any = None) -> Any:
+        key: tuple[Any, ...] | None = None
+        if cycles is None and isinstance(active_ctx, jsonld.frozendict) and "_uuid" in active_ctx:
+            if isinstance(local_ctx, str):
+                local: Any = local_ctx
+            elif isinstance(local_ctx, list) and all(isinstance(c, str) for c in local_ctx):
+                local = tuple(local_ctx)
+            else:  # an inline context object: the very same object (it is kept alive below)
+                local = id(local_ctx)
+            key = (active_ctx["_uuid"], local, override_protected, propagate, validate_scoped,
+                   options.get("base"), options.get("processingMode"))
+            hit = _processed.get(key)
+            if hit is not None and (not isinstance(local, int) or hit[0] is local_ctx):
+                return hit[1]
+        result = super()._process_context(active_ctx, local_ctx, options, override_protected,
+                                          propagate, validate_scoped, cycles)
+        if key is not None and isinstance(result, jsonld.frozendict):
+            if len(_processed) >= _MAX_PROCESSED:
+                _processed.clear()
+            _processed[key] = (local_ctx, result)
+        return result
+
+
 def canonicalize(doc: Mapping[str, Any]) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document."""
     try:
-        return str(jsonld.normalize(dict(doc), {
+        return str(_Processor().normalize(dict(doc), {
             "algorithm": "URDNA2015", "format": "application/n-quads", "base": None,
             "documentLoader": document_loader}))
     except JsonLdError as exc:
@@ -92,7 +131,8 @@ def canonicalize(doc: Mapping[str, Any]) -> str:
 
 def expand(doc: Mapping[str, Any]) -> list[Any]:
     try:
-        return list(jsonld.expand(dict(doc), {"documentLoader": document_loader, "base": None}))
+        return list(_Processor().expand(dict(doc), {"documentLoader": document_loader,
+                                                    "base": None}))
     except JsonLdError as exc:
         raise _unwrap(exc) from exc
 
@@ -107,8 +147,8 @@ def find_unsafe(doc: Mapping[str, Any]) -> list[str]:
     dropped: list[str | None] = []
     try:
         # base None: pyld would otherwise resolve relative IRIs against http://example.org/base/
-        expanded = jsonld.expand(probe, {"documentLoader": document_loader, "base": None},
-                                 on_property_dropped=dropped.append)
+        expanded = _Processor(on_property_dropped=dropped.append).expand(
+            probe, {"documentLoader": document_loader, "base": None})
     except JsonLdError as exc:
         cause = _unwrap(exc)
         if isinstance(cause, ContextNotBundled):
