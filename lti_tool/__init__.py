@@ -52,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     grades.init_app(app)
     from . import badges
     badges.init_app(app)
+    from . import analytics
+    analytics.init_app(app)
     admin.init_app(app)
     _template_helpers(app)
     _security_headers(app)

@@ -319,3 +319,13 @@ def can_revoke_award(who: Actor, award: Any) -> bool:
 
 def can_view_course_awards(who: Actor, context_id: int) -> bool:
     return who.is_instructor and who.context_id == context_id
+
+
+# --- analytics (lti_tool/analytics) ---------------------------------------------------------
+# The program dashboard shows aggregates only; the numbers of one course are for that course's
+# instructors (program managers launch as instructors), never for another course's.
+
+
+def can_view_program_analytics(who: Actor, context_id: int) -> bool:
+    """The course's own instructors see its program dashboard and its CSV export."""
+    return who.is_instructor and who.context_id == context_id
