@@ -8,13 +8,15 @@ Evidence each. Reports CPU time per credential (median and fastest of `--repeat`
 the 2-core machine is shared and wall time would include the neighbours' work. A cold first
 credential (imports excluded) is reported separately.
 
-Last run (2 cores shared with other jobs, load ≈ 3), CPU ms per credential, median / fastest:
-  issue 5.5–6.3 / 5.2–5.7 · issue_many(300) 5.7 / 5.2 · verify 6.0–6.4 / 5.5 ·
-  status list (131,072 entries, 1,000 revoked) build + sign 1.9–3.2 · PNG render 512 px 15 ·
-  bake PNG 0.1 · first credential in a fresh process 17 (contexts + one safe-mode check).
-Where issuing goes: pyld canonicalising the credential (~2.6 KB, 43 N-Quads: ~4 ms) and the
-proof configuration (~0.7 ms); more than half of that is pyld re-processing the OB type-scoped
-contexts on every call (they are never cached because they do not propagate). Ed25519 ≈ 0.05 ms.
+Last run (2 cores shared with other jobs, load ≈ 7), CPU ms per credential, median / fastest:
+  issue 2.5 / 2.3 · issue_many(300) 2.3 / 1.9 · verify 1.95 / 1.8 · status list (131,072
+  entries, 1,000 revoked) build + sign 0.6 · PNG render 512 px 24 · bake PNG 0.1 · first
+  credential in a fresh process 15 (contexts + one safe-mode check).
+Before processed contexts were remembered (lti_tool/badges/jsonld.py `_Processor`) and the proof
+configuration's digest cached (dataintegrity.py): issue 5.5–6.3, verify 6.0–6.4. pyld
+re-processed the OB type-scoped contexts on every call, more than half of the time; what remains
+is expansion, RDF conversion and URDNA2015 of the ~2.6 KB credential. Ed25519 ≈ 0.05 ms.
+End-to-end (rules, database, signing, public pages): benchmarks/badge_pages.py.
 """
 
 from __future__ import annotations

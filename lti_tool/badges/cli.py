@@ -57,7 +57,7 @@ def backfill_command(context_id: int | None, batch_pairs: int, quiet: bool) -> N
             db.session.expunge_all()  # keep memory flat over many batches
             issued += len(awards)
             bar.update(len(chunk))
-            bar.set_postfix(awarded=issued)
+            bar.set_postfix_str(f"awarded={issued}")
     click.echo(f"{len(pair_ids)} pair{'' if len(pair_ids) == 1 else 's'} checked; "
                f"{issued} badge{'' if issued == 1 else 's'} awarded.")
 
