@@ -37,7 +37,7 @@ from ..db import db, utcnow
 from ..errors import NotFound, ValidationFailed
 from ..i18n import current_locale
 from ..lti.models import Context, User
-from . import baking, ob2, ob3, queries, services
+from . import baking, ob2, ob3, queries, services, verification
 from .models import BadgeAward
 from .schemas import RevokeForm, VisibilityForm, load
 from .sharing import ShareFields, linkedin_url
@@ -218,7 +218,7 @@ def show_credential(credential: uuid.UUID) -> Any:
         holder = user.name if user is not None else None
     resp = Response(render_template(
         "badges/credential.html", award=award, doc=doc, achievement=achievement, name=name,
-        holder=holder, check=services.check_award(rt, award), share=share,
+        holder=holder, check=verification.check_award(rt, award), share=share,
         linkedin=linkedin_url(share), rt=rt, page_url=share.url,
         image_url=rt.urls.image(award.badge_slug)))
     resp.headers["Cache-Control"] = "no-cache"  # the check is live: revalidate every time
@@ -292,7 +292,7 @@ def check_upload() -> Any:
     data = upload.stream.read(limit + 1) if upload is not None and upload.filename else b""
     if not data.strip():
         data = request.form.get("json", "").encode("utf-8")
-    report = services.verify_upload(_rt(), data, limit=limit)
+    report = verification.verify_upload(_rt(), data, limit=limit)
     db.session.rollback()  # nothing to keep: checking never writes
     return render_template("badges/verify.html", report=report, limit_kb=limit // 1024)
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from lti_tool import events
 from lti_tool.badges import baking, statuslist
 from lti_tool.badges.models import BadgeAward
 from lti_tool.db import db
@@ -227,6 +228,12 @@ def test_an_instructor_revokes_with_a_reason_and_everything_reports_it(world: Wo
     award = _award(world)
     page = f"/badges/credentials/{_uuid(award)}"
     _html(client.get(page))  # warm every cache first: revocation must still show at once
+    sent = []
+
+    def receive(sender, **kw):
+        sent.append(kw)
+
+    events.badge_revoked.connect(receive)
     resp = client.post(f"/badges/course/{award.id}/revoke",
                        data=world.teacher.form(reason="Awarded to the wrong person"))
     assert resp.status_code == 303 and "done=revoked" in resp.headers["Location"]
@@ -254,6 +261,9 @@ def test_an_instructor_revokes_with_a_reason_and_everything_reports_it(world: Wo
         assert row.revoke_reason == "Awarded to the wrong person"
     html = _html(client.get("/badges/course", query_string=world.teacher.q()))
     assert "revoked on" in html
+    events.badge_revoked.disconnect(receive)
+    assert [(e["award_id"], e["reason"]) for e in sent] == [
+        (award.id, "Awarded to the wrong person")]
 
 
 def test_revocation_form_validates_and_needs_csrf_and_the_course(world: World, client):
