@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..db import db
@@ -26,6 +27,49 @@ from .services import BadgeRuntime, DidState, did_state, status_lookup
 
 log = logging.getLogger(__name__)
 _MAX_PROOFS = 20_000
+
+# ob3.verify_credential words its checks in English; these are the sentences the pages show.
+_PASSED = {
+    "It is an Open Badges 3.0 credential.": _l("It is an Open Badges 3.0 credential."),
+    "The signature is valid.": _l("The signature is valid: nothing was changed after it was "
+                                  "issued."),
+    "It is within its validity period.": _l("It is within its validity period."),
+    "It has not been revoked.": _l("It has not been revoked."),
+}
+_ISSUED_BY = "It was issued by "
+_PROBLEMS = {
+    "bad_proof": _l("The signature does not match the content: the badge was changed after it "
+                    "was issued, or not signed by this tool."),
+    "unknown_key": _l("It was signed with a key this tool has never published."),
+    "wrong_issuer": _l("Its signature does not belong to the issuer it names."),
+    "revoked": _l("The issuer has revoked this badge."),
+    "not_a_credential": _l("It is not an Open Badges 3.0 credential."),
+}
+
+
+def explain(result: ob3.VerificationResult) -> list[tuple[str, str]]:
+    """(kind, sentence) per check, in the reader's language: 'ok', 'bad' or 'warn'."""
+    lines: list[tuple[str, str]] = []
+    for line in result.passed:
+        if line in _PASSED:
+            lines.append(("ok", str(_PASSED[line])))
+        elif line.startswith(_ISSUED_BY):
+            lines.append(("ok", _("It was issued by %(issuer)s.",
+                                  issuer=line[len(_ISSUED_BY):].rstrip("."))))
+        else:
+            lines.append(("ok", line))
+    for problem in result.problems:
+        if problem.code in ("expired", "not_yet_valid"):  # carry a date: keep the detail
+            text = (_("It expired on %(date)s.", date=problem.message[-11:-1])
+                    if problem.code == "expired" else
+                    _("It is only valid from %(date)s.", date=problem.message[-11:-1]))
+        else:
+            text = str(_PROBLEMS.get(problem.code, problem.message))
+        lines.append(("bad", text))
+    for warning in result.warnings:
+        lines.append(("warn", _("Whether it was revoked could not be checked right now.")
+                      if warning.code == "status_unknown" else warning.message))
+    return lines
 
 
 def _proof(rt: BadgeRuntime, credential: Mapping[str, Any], state: DidState) -> ProofCheck:

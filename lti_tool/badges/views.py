@@ -216,9 +216,10 @@ def show_credential(credential: uuid.UUID) -> Any:
     if award.show_name:
         user = db.session.get(User, award.user_id)
         holder = user.name if user is not None else None
+    check = verification.check_award(rt, award)
     resp = Response(render_template(
         "badges/credential.html", award=award, doc=doc, achievement=achievement, name=name,
-        holder=holder, check=verification.check_award(rt, award), share=share,
+        holder=holder, check=check, checks=verification.explain(check), share=share,
         linkedin=linkedin_url(share), rt=rt, page_url=share.url,
         image_url=rt.urls.image(award.badge_slug)))
     resp.headers["Cache-Control"] = "no-cache"  # the check is live: revalidate every time
@@ -294,7 +295,8 @@ def check_upload() -> Any:
         data = request.form.get("json", "").encode("utf-8")
     report = verification.verify_upload(_rt(), data, limit=limit)
     db.session.rollback()  # nothing to keep: checking never writes
-    return render_template("badges/verify.html", report=report, limit_kb=limit // 1024)
+    return render_template("badges/verify.html", report=report, limit_kb=limit // 1024,
+                           explain=verification.explain)
 
 
 @bp.get("/assets/<any('badges.css', 'badges.js'):name>")

@@ -127,9 +127,13 @@ def test_a_revoked_credential(world: World, client, credential):
 
 def test_expired_and_not_yet_valid(world: World, client):
     expired = _issue(world, valid_until=datetime.now(UTC) - timedelta(days=1))
-    assert "it has expired" in upload(client, json.dumps(expired).encode())
+    html = upload(client, json.dumps(expired).encode())
+    assert "it has expired" in html
+    assert f"It expired on {(datetime.now(UTC) - timedelta(days=1)).date()}." in html
     future = _issue(world, valid_from=datetime.now(UTC) + timedelta(days=30))
-    assert "not valid yet" in upload(client, json.dumps(future).encode())
+    html = upload(client, json.dumps(future).encode())
+    assert "not valid yet" in html
+    assert f"It is only valid from {(datetime.now(UTC) + timedelta(days=30)).date()}." in html
 
 
 def test_an_open_badges_2_assertion_of_ours(world: World, client):
