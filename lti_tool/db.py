@@ -76,3 +76,16 @@ def upsert(model: type[Base], values: dict[str, Any], keys: tuple[str, ...],
         stmt = stmt.returning(next(iter(table.primary_key.columns)))
         _UPSERTS[shape] = stmt
     return db.session.execute(stmt, values).scalar_one()
+
+
+def insert_ignore(model: type[Base], values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row was new (one round trip)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    pk = next(iter(table.primary_key.columns))
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(pk)
+    return db.session.execute(stmt).first() is not None

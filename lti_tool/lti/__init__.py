@@ -8,6 +8,7 @@ from flask import Flask
 from .keysets import PlatformKeySets
 from .launch import LaunchValidator
 from .registry import Registry
+from .session import LoginStates
 
 
 def init_app(app: Flask) -> None:
@@ -18,9 +19,11 @@ def init_app(app: Flask) -> None:
     http.headers["User-Agent"] = "lti_tool (reverse mentoring)"
     registry = Registry()
     keysets = PlatformKeySets(app, http)
+    states = LoginStates(app.config["SECRET_KEY"])
     app.extensions["lti_tool.lti"] = {
         "http": http, "registry": registry, "keysets": keysets,
-        "validator": LaunchValidator(registry, keysets, app.config["TOOL_BASE_URL"]),
+        "validator": LaunchValidator(registry, keysets, app.config["TOOL_BASE_URL"], states),
+        "states": states,
         "jwks_memo": {},
     }
     app.extensions.setdefault("lti_tool.deep_link_target", views.deep_link_placeholder)

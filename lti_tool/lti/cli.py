@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..db import db
 from .models import Registration
-from .services import activate_deployment, purge_expired_states, register_platform
+from .services import activate_deployment, purge_used_nonces, register_platform
 
 lti_cli = click.Group("lti", help="Register platforms and manage deployments.")
 keys_cli = click.Group("keys", help="Show and rotate the tool's signing keys.")
@@ -92,13 +92,13 @@ def activate_cmd(issuer: str, client_id: str, deployment_id: str, deactivate: bo
     click.echo(f"Deployment {deployment_id} is now {'inactive' if deactivate else 'active'}.")
 
 
-@lti_cli.command("purge-states")
+@lti_cli.command("purge-nonces")
 @with_appcontext
 def purge_cmd() -> None:
-    """Delete expired login states (safe to run from cron)."""
-    count = purge_expired_states()
+    """Delete used launch nonces that have expired (launches also do this now and then)."""
+    count = purge_used_nonces()
     db.session.commit()
-    click.echo(f"Deleted {count} expired login states.")
+    click.echo(f"Deleted {count} expired nonces.")
 
 
 @keys_cli.command("list")

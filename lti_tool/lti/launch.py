@@ -5,8 +5,8 @@ re-fetches and re-parses the platform key on every launch (docs: lti.md §1.2–
 - the signature is checked with the platform key by `kid`, from a cached key set;
 - `aud` must contain our client_id, and `azp` must equal it when `aud` has several values;
 - `exp`, `iat` and `nbf` are checked with 60 s of leeway;
-- the nonce must be the one issued with the login `state`, whose row is deleted in the same
-  statement that reads it, so an id_token is accepted once across every process and host;
+- the nonce must be the one signed into the login `state`, and is recorded with an
+  insert-once statement, so an id_token is accepted once across every process and host;
 - the deployment must be known and active;
 - the message claims are checked by pylti1p3's own validators.
 """
@@ -23,13 +23,17 @@ from urllib.parse import urlsplit
 import jwt
 from pylti1p3.exception import LtiException
 from pylti1p3.message_validators import get_validators
+import random
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import delete
 
-from ..db import db, utcnow
+from ..db import db, insert_ignore, utcnow
 from .errors import LaunchError
 from .keysets import KeySetUnavailable, PlatformKeySets
-from .models import LoginState
+from .models import UsedNonce
 from .registry import DeploymentInfo, RegistrationInfo, Registry
+from .session import LoginState, LoginStates, TokenError
 
 LEEWAY_SECONDS = 60
 MAX_ID_TOKEN_BYTES = 64 * 1024
@@ -92,9 +96,11 @@ def client_id_of(claims: dict[str, Any]) -> str:
 
 
 class LaunchValidator:
-    def __init__(self, registry: Registry, keysets: PlatformKeySets, base_url: str):
+    def __init__(self, registry: Registry, keysets: PlatformKeySets, base_url: str,
+                 states: LoginStates):
         self._registry = registry
         self._keysets = keysets
+        self._states = states
         self._origin = _origin(base_url)
 
     def validate(self, id_token: str, state: str, *, state_bound: bool,
@@ -137,7 +143,7 @@ class LaunchValidator:
         self._check_message(claims, ctx)
         if not state_bound:
             raise LaunchError("missing_state", "state not bound to this browser", **ctx)
-        login = self._consume_state(state, claims, reg, ctx)
+        login = self._read_state(state, claims, reg, ctx)
         if storage_nonce is not None and storage_nonce != login.nonce:
             raise LaunchError("missing_state", "platform storage returned another nonce", **ctx)
         return ValidatedLaunch(claims, reg, deployment, login)
@@ -178,21 +184,25 @@ class LaunchValidator:
         except LtiException as exc:
             raise LaunchError("bad_message", str(exc), **ctx) from exc
 
-    def _consume_state(self, state: str, claims: dict[str, Any], reg: RegistrationInfo,
-                       ctx: dict[str, str]) -> LoginState:
-        # DELETE … RETURNING: exactly one request can ever get the row back.
-        row = db.session.execute(
-            delete(LoginState).where(LoginState.state == state).returning(LoginState)
-        ).scalar_one_or_none()
-        if row is None:
-            raise LaunchError("replayed", "state unknown or already used", **ctx)
-        if row.expires_at < utcnow():
-            raise LaunchError("expired", "login state expired", **ctx)
-        if row.issuer != reg.issuer or row.client_id != reg.client_id:
+    def _read_state(self, state: str, claims: dict[str, Any], reg: RegistrationInfo,
+                    ctx: dict[str, str]) -> LoginState:
+        try:
+            login = self._states.read(state)
+        except TokenError as exc:
+            raise LaunchError("expired" if exc.reason == "expired" else "missing_state",
+                              f"login state {exc.reason}", **ctx) from exc
+        if login.issuer != reg.issuer or login.client_id != reg.client_id:
             raise LaunchError("missing_state", "state issued for another platform", **ctx)
-        if claims.get("nonce") != row.nonce:
+        if claims.get("nonce") != login.nonce:
             raise LaunchError("replayed", "nonce does not match the login", **ctx)
-        return row
+        # Insert-once: exactly one request can ever record this nonce.
+        expires = datetime.fromtimestamp(int(claims["exp"]) + LEEWAY_SECONDS, UTC)
+        expires = max(expires, utcnow() + timedelta(seconds=LoginStates.MAX_AGE_SECONDS))
+        if not insert_ignore(UsedNonce, {"nonce": login.nonce[:64], "expires_at": expires}):
+            raise LaunchError("replayed", "nonce already used", **ctx)
+        if random.random() < 0.002:  # now and then, forget nonces that can no longer be replayed
+            db.session.execute(delete(UsedNonce).where(UsedNonce.expires_at < utcnow()))
+        return login
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""Platforms, deployments, login states, people and courses."""
+"""Platforms, deployments, used nonces, people and courses."""
 
 from __future__ import annotations
 
@@ -63,18 +63,13 @@ class PlatformKeySet(Base):
     expires_at: Mapped[datetime]
 
 
-class LoginState(Base):
-    """Server-side state and nonce of one OIDC login; deleted when its launch arrives."""
+class UsedNonce(Base):
+    """A launch nonce that has been accepted; inserting it twice fails, so every id_token is
+    accepted once across all processes and hosts. Rows are purged after they expire."""
 
-    __tablename__ = "lti_login_state"
+    __tablename__ = "lti_used_nonce"
 
-    state: Mapped[str] = mapped_column(String(64), primary_key=True)
-    nonce: Mapped[str] = mapped_column(String(64))
-    issuer: Mapped[str] = mapped_column(String(255))
-    client_id: Mapped[str] = mapped_column(String(255))
-    login_params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    storage_target: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime]
 
 

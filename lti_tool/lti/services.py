@@ -14,12 +14,11 @@ from ..db import db, upsert, utcnow
 from ..i18n import normalize
 from .errors import LaunchError
 from .launch import AGS_CLAIM, CLAIM, NRPS_CLAIM, ValidatedLaunch
-from .models import Context, Deployment, LoginState, Membership, Registration, ResourceLink, User
+from .models import Context, Deployment, Membership, Registration, ResourceLink, UsedNonce, User
 from .registry import RegistrationInfo
 from .roles import tool_role
-from .session import Actor
+from .session import Actor, LoginState, LoginStates
 
-LOGIN_STATE_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,12 @@ class LoginRedirect:
     auth_origin: str
 
 
-def start_login(reg: RegistrationInfo, params: dict[str, str], base_url: str) -> LoginRedirect:
-    """Store a fresh state and nonce and build the platform's authorization URL."""
+def start_login(reg: RegistrationInfo, params: dict[str, str], base_url: str,
+                states: LoginStates) -> LoginRedirect:
+    """Make a fresh signed state and nonce and build the platform's authorization URL.
+
+    Nothing is written at login: the state is signed, the cookie ties it to this browser, and
+    the nonce is recorded when the launch comes back (LaunchValidator)."""
     target = params.get("target_link_uri", "")
     if _origin(target) != _origin(base_url):
         raise LaunchError("bad_target", f"target_link_uri {target!r}", issuer=reg.issuer,
@@ -40,14 +43,11 @@ def start_login(reg: RegistrationInfo, params: dict[str, str], base_url: str) ->
     if not params.get("login_hint"):
         raise LaunchError("missing_param", "login_hint missing", issuer=reg.issuer,
                           client_id=reg.client_id)
-    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    now = utcnow()
-    storage_target = params.get("lti_storage_target") or None
-    db.session.add(LoginState(
-        state=state, nonce=nonce, issuer=reg.issuer, client_id=reg.client_id,
-        login_params={k: v for k, v in params.items() if k in _KEPT_LOGIN_PARAMS},
-        storage_target=storage_target[:64] if storage_target else None,
-        created_at=now, expires_at=now + timedelta(minutes=LOGIN_STATE_MINUTES)))
+    nonce = secrets.token_urlsafe(32)
+    storage_target = (params.get("lti_storage_target") or "")[:64] or None
+    state = states.issue(LoginState(
+        nonce=nonce, issuer=reg.issuer, client_id=reg.client_id, storage_target=storage_target,
+        login_params={k: v for k, v in params.items() if k in _KEPT_LOGIN_PARAMS}))
     query = {
         "scope": "openid", "response_type": "id_token", "response_mode": "form_post",
         "prompt": "none", "client_id": reg.client_id,
@@ -65,9 +65,9 @@ _KEPT_LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint"
                       "lti_deployment_id")
 
 
-def purge_expired_states() -> int:
-    """Delete login states nobody came back for; returns how many."""
-    result = db.session.execute(delete(LoginState).where(LoginState.expires_at < utcnow()))
+def purge_used_nonces() -> int:
+    """Delete used nonces whose id_tokens have expired anyway; returns how many."""
+    result = db.session.execute(delete(UsedNonce).where(UsedNonce.expires_at < utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -77,3 +77,40 @@ class LaunchTokens:
 
     def check_csrf(self, sid: str, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(self.csrf_token(sid), given or "")
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """What the OIDC login hands to its launch: signed, so no database row is needed at login.
+
+    The state cookie (or the platform's storage) binds it to the browser; the nonce row written
+    at launch makes it single-use."""
+
+    nonce: str
+    issuer: str
+    client_id: str
+    storage_target: str | None
+    login_params: dict[str, str]
+
+
+class LoginStates:
+    MAX_AGE_SECONDS = 600
+
+    def __init__(self, secret: str):
+        self._s = URLSafeTimedSerializer(secret, salt="lti_tool.login-state")
+
+    def issue(self, state: LoginState) -> str:
+        return self._s.dumps([state.nonce, state.issuer, state.client_id, state.storage_target,
+                              state.login_params])
+
+    def read(self, token: str) -> LoginState:
+        """The login state, or TokenError('expired' | 'invalid')."""
+        try:
+            values = self._s.loads(token, max_age=self.MAX_AGE_SECONDS)
+        except SignatureExpired as exc:
+            raise TokenError("expired") from exc
+        except BadSignature as exc:
+            raise TokenError("invalid") from exc
+        if not isinstance(values, list) or len(values) != 5:
+            raise TokenError("invalid")
+        return LoginState(*values)

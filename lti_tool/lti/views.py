@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -23,7 +24,7 @@ from ..db import db
 from .dynreg import RegistrationFailed, ToolDescription, register_with_platform
 from .errors import LaunchError
 from .launch import LaunchValidator
-from .models import LoginState
+from .session import LoginState, TokenError
 from .services import start_login, sync_launch
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -57,23 +58,31 @@ def login() -> Any:
         raise LaunchError("unknown_platform", "login for unknown registration", issuer=iss,
                           client_id=params.get("client_id", ""),
                           deployment_id=params.get("lti_deployment_id", ""))
-    hop = start_login(reg, params, _base_url())
-    db.session.commit()
+    hop = start_login(reg, params, _base_url(), _lti()["states"])
     if hop.storage_target:
         # Canvas and others offer LTI Platform Storage: keep the nonce in the platform's frame,
         # so the launch works even when this iframe may not set cookies.
         resp = make_response(render_template(
             "lti/login_storage.html", auth_url=hop.url, storage_target=hop.storage_target,
-            auth_origin=hop.auth_origin, key="lti_nonce_" + hop.state, nonce=hop.nonce))
+            auth_origin=hop.auth_origin, key=_storage_key(hop.state), nonce=hop.nonce))
     else:
         resp = redirect(hop.url, code=302)
     _set_state_cookie(resp, hop.state)
     return resp
 
 
+def _state_cookie(state: str) -> str:
+    # The signed state is long; the cookie is named by its digest.
+    return STATE_COOKIE_PREFIX + hashlib.sha256(state.encode()).hexdigest()[:32]
+
+
+def _storage_key(state: str) -> str:
+    return "lti_nonce_" + hashlib.sha256(state.encode()).hexdigest()[:32]
+
+
 def _set_state_cookie(resp: Response, state: str) -> None:
     secure = _secure()
-    resp.set_cookie(STATE_COOKIE_PREFIX + state, "1", max_age=600, path="/lti/", httponly=True,
+    resp.set_cookie(_state_cookie(state), "1", max_age=600, path="/lti/", httponly=True,
                     secure=secure, samesite="None" if secure else "Lax", partitioned=secure)
 
 
@@ -90,16 +99,16 @@ def launch() -> Any:
     if request.form.get("error"):
         raise LaunchError("missing_param", "platform error: " + request.form.get("error", "")[:200])
     id_token, state = request.form.get("id_token", ""), request.form.get("state", "")
-    cookie_ok = bool(state) and request.cookies.get(STATE_COOKIE_PREFIX + state) == "1"
+    cookie_ok = bool(state) and request.cookies.get(_state_cookie(state)) == "1"
     storage_nonce = request.form.get("lti_storage_nonce")
     from_storage = storage_nonce is not None and _same_origin()
     if state and not cookie_ok and not from_storage:
-        pending = db.session.get(LoginState, state)
+        pending = _peek_state(state)
         if pending is not None and pending.storage_target:
             return render_template("lti/launch_storage.html", id_token=id_token, state=state,
                                    storage_target=pending.storage_target,
-                                   key="lti_nonce_" + state,
-                                   auth_origin=_origin_of(pending.login_params.get("iss", ""))), 200
+                                   key=_storage_key(state),
+                                   auth_origin=_auth_origin(pending)), 200
         if pending is not None:
             relaunch = url_for("lti.login") + "?" + urlencode(pending.login_params)
             return render_template("lti/new_window.html", relaunch_url=relaunch), 401
@@ -119,7 +128,7 @@ def launch() -> Any:
         target = target(token)
         db.session.commit()  # the picker hook stored the request's settings
     resp = redirect(target, code=303)
-    resp.delete_cookie(STATE_COOKIE_PREFIX + state, path="/lti/", secure=_secure(),
+    resp.delete_cookie(_state_cookie(state), path="/lti/", secure=_secure(),
                        samesite="None" if _secure() else "Lax", partitioned=_secure())
     return resp
 
@@ -137,8 +146,17 @@ def _learner_target(launch: Any, token: str) -> str:
     return url_for("home.learner", ltik=token)
 
 
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
+def _peek_state(state: str) -> LoginState | None:
+    try:
+        return _lti()["states"].read(state)
+    except TokenError:
+        return None
+
+
+def _auth_origin(login: LoginState) -> str:
+    """The origin of the platform's OIDC endpoint, where its storage frame lives."""
+    reg = _lti()["registry"].registration(login.issuer, login.client_id)
+    parts = urlsplit(reg.auth_login_url if reg else login.issuer)
     return f"{parts.scheme}://{parts.netloc}"
 
 
