@@ -16,16 +16,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
 from pylti1p3.exception import LtiException
 from pylti1p3.message_validators import get_validators
-import random
-from datetime import UTC, datetime, timedelta
-
 from sqlalchemy import delete
 
 from ..db import db, insert_ignore, utcnow

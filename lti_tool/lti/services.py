@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +17,6 @@ from .models import Context, Deployment, Membership, Registration, ResourceLink,
 from .registry import RegistrationInfo
 from .roles import tool_role
 from .session import Actor, LoginState, LoginStates
-
 
 
 @dataclass(frozen=True)

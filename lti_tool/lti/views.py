@@ -24,8 +24,8 @@ from ..db import db
 from .dynreg import RegistrationFailed, ToolDescription, register_with_platform
 from .errors import LaunchError
 from .launch import LaunchValidator
-from .session import LoginState, TokenError
 from .services import start_login, sync_launch
+from .session import LoginState, TokenError
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
