@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, utcnow
@@ -32,9 +32,9 @@ class BadgeAward(Base):
                                          index=True)
     context_id: Mapped[int] = mapped_column(ForeignKey("lti_context.id", ondelete="CASCADE"),
                                             index=True)
-    # The pair that earned it; the award outlives the pair's row.
-    pair_id: Mapped[int | None] = mapped_column(
-        ForeignKey("pairs_pair.id", ondelete="SET NULL"), index=True)
+    # The pair that earned it. Deliberately no foreign key: an award (a credential someone may
+    # have shared) outlives the pair's row, and badges never write to or lock pairs tables.
+    pair_id: Mapped[int | None] = mapped_column(Integer, index=True)
     badge_slug: Mapped[str] = mapped_column(String(64))
     badge_version: Mapped[int]
     awarded_at: Mapped[datetime] = mapped_column(default=utcnow)
