@@ -8,6 +8,7 @@ from flask import Flask
 from .keysets import PlatformKeySets
 from .launch import LaunchValidator
 from .registry import Registry
+from .services import SyncMemo
 from .session import LoginStates
 
 
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
         "http": http, "registry": registry, "keysets": keysets,
         "validator": LaunchValidator(registry, keysets, app.config["TOOL_BASE_URL"], states),
         "states": states,
+        "synced": SyncMemo(),
         "jwks_memo": {},
     }
     app.extensions.setdefault("lti_tool.deep_link_target", views.deep_link_placeholder)

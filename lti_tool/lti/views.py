@@ -115,7 +115,7 @@ def launch() -> Any:
     validator: LaunchValidator = _lti()["validator"]
     launch = validator.validate(id_token, state, state_bound=cookie_ok or from_storage,
                                 storage_nonce=storage_nonce if from_storage else None)
-    actor = sync_launch(launch, request.headers.get("Accept-Language"))
+    actor = sync_launch(launch, request.headers.get("Accept-Language"), _lti()["synced"])
     db.session.commit()
     token = tokens().issue(actor)
     if launch.message_type == "LtiDeepLinkingRequest":

@@ -344,3 +344,31 @@ def urlpath(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).path
+
+
+def test_an_identical_relaunch_writes_nothing_but_a_changed_claim_does(world):
+    from sqlalchemy import event
+
+    def launch_counting_writes(name):
+        s = requests.Session()
+        state, nonce, _ = world.login(s)
+        writes = []
+        with world.app.app_context():
+            engine = db.engine
+
+        def count(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith("INSERT") and "key_set" not in statement:
+                writes.append(statement.split("(")[0])
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert world.post_launch(s, world.id_token(nonce, name=name), state).status_code == 303
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return writes
+
+    assert len(launch_counting_writes("Maya Okafor")) == 5  # nonce + 4 upserts
+    assert len(launch_counting_writes("Maya Okafor")) == 1  # only the nonce
+    assert len(launch_counting_writes("Maya O.")) == 5
+    with world.app.app_context():
+        assert db.session.scalar(select(User.name).where(User.sub == "user-maya")) == "Maya O."
