@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Request, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from .db import db
@@ -18,7 +19,7 @@ class DomainError(Exception):
     """An error a person can act on. `message` is shown; `hint` says what to do next."""
 
     status_code = 400
-    title = "Something is not right"
+    title: Any = _l("Something is not right")
 
     def __init__(self, message: str, *, hint: str | None = None, fields: dict[str, Any] | None = None):
         super().__init__(message)
@@ -76,7 +77,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError) -> Any:
         db.session.rollback()
-        return _render(exc.status_code, _(exc.title), exc.message, exc.hint, exc.fields)
+        return _render(exc.status_code, str(exc.title), exc.message, exc.hint, exc.fields)
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException) -> Any:

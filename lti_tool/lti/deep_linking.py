@@ -21,6 +21,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
@@ -43,7 +45,7 @@ CANVAS_PLACEMENT = "https://www.instructure.com/placement"
 class DeepLinkingRefused(BadRequest):
     """A Deep Linking request the tool cannot answer; the message says why, in plain words."""
 
-    title = "This course system's request cannot be answered"
+    title = _l("This course system's request cannot be answered")
 
 
 @dataclass(frozen=True)
@@ -70,24 +72,24 @@ def parse_settings(launch: ValidatedLaunch) -> dict[str, Any]:
     settings = launch.claims.get(SETTINGS_CLAIM)
     if not isinstance(settings, dict) or not settings:
         raise DeepLinkingRefused(
-            "The course system asked to add an activity but sent no Deep Linking settings.",
-            hint="An administrator can check that the tool's placement uses Deep Linking "
-                 "(LtiDeepLinkingRequest) in the LMS.")
+            _("The course system asked to add an activity but sent no Deep Linking settings."),
+            hint=_("An administrator can check that the tool's placement uses Deep Linking "
+                 "(LtiDeepLinkingRequest) in the LMS."))
     return_url = settings.get("deep_link_return_url")
     parts = urlsplit(return_url) if isinstance(return_url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise DeepLinkingRefused(
-            "The course system did not say where to send the chosen modules back "
-            "(deep_link_return_url is missing or not a web address).",
-            hint="Go back to your course and add the activity again. If it keeps happening, an "
-                 "administrator can check the LMS's Deep Linking set-up.")
+            _("The course system did not say where to send the chosen modules back "
+            "(deep_link_return_url is missing or not a web address)."),
+            hint=_("Go back to your course and add the activity again. If it keeps happening, an "
+                 "administrator can check the LMS's Deep Linking set-up."))
     accept_types = settings.get("accept_types")
     if not isinstance(accept_types, list) or RESOURCE_LINK not in accept_types:
         raise DeepLinkingRefused(
-            "This place in the course does not accept tool links (ltiResourceLink), so "
-            "modules cannot be added here.",
-            hint="Add the tool as an activity or assignment instead (Canvas: assignment or "
-                 "link selection; Moodle: “Select content” of an external tool activity).")
+            _("This place in the course does not accept tool links (ltiResourceLink), so "
+            "modules cannot be added here."),
+            hint=_("Add the tool as an activity or assignment instead (Canvas: assignment or "
+                 "link selection; Moodle: “Select content” of an external tool activity)."))
     return {
         "return_url": return_url,
         "data": settings.get("data"),
@@ -159,8 +161,8 @@ def build_response(row: DeepLinkRequest, items: list[ContentItem], *, issuer: st
                    message: str | None = None) -> SignedResponse:
     """Sign the LtiDeepLinkingResponse for `items` and use the request up. Flushes."""
     if len(items) > 1 and not row.accept_multiple:
-        raise DeepLinkingRefused("This place in the course accepts one module at a time.",
-                                 hint="Choose one module, or add the others one by one.")
+        raise DeepLinkingRefused(_("This place in the course accepts one module at a time."),
+            hint=_("Choose one module, or add the others one by one."))
     resources = []
     for item in items:
         resource = (DeepLinkResource().set_type(RESOURCE_LINK).set_title(item.title)

@@ -51,7 +51,7 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
 class LaunchError(DomainError):
     """A refused OIDC login or launch (always a 4xx)."""
 
-    title = "The tool could not open"
+    title = _l("The tool could not open")
 
     def __init__(self, code: str, detail: str = "", *, issuer: str = "", client_id: str = "",
                  deployment_id: str = "", status: int = 400):

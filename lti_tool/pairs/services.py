@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from .. import events
@@ -48,7 +49,7 @@ SENDER = "lti_tool.pairs"
 class AgreementConflict(Conflict):
     """Someone saved or signed the agreement since this person opened it."""
 
-    title = "Your partner changed the agreement"
+    title = _l("Your partner changed the agreement")
 
 
 def _lock(row: Any) -> None:
