@@ -49,6 +49,18 @@ SETTINGS: tuple[Setting, ...] = (
             "disable them)"),
     Setting("CONTENT_DIR", "folder holding content/modules and content/badges", None),
     Setting("ROSTER_SYNC_MINUTES", "minimum minutes between two roster syncs of one course", 15, int),
+    Setting("KEY_ENCRYPTION_KEY", "a separate long random string to encrypt signing keys at rest "
+            "(default: derived from LTI_TOOL_SECRET_KEY)"),
+    Setting("PROGRAM_DAYS", "length of a mentoring program in days, from the pair's start "
+            "(mid-point and completion badges)", 180, int),
+    Setting("TIMEZONE", "the program's default time zone for availability, e.g. Europe/Rome",
+            "UTC"),
+    Setting("SERVICE_TIMEOUT_SECONDS", "seconds to wait for the LMS's grade and roster services",
+            10, int),
+    Setting("GRADES_LEASE_SECONDS", "seconds a grade worker holds a score before another may "
+            "retry it (at least twice the service timeout)", 120, int),
+    Setting("GRADES_BACKOFF_MAX_SECONDS", "longest wait between two delivery attempts of a score",
+            600, int),
 )
 
 
@@ -111,6 +123,17 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
     if not db_url.startswith(("sqlite:", "postgresql+psycopg:")):
         problems.append(f"{PREFIX}DATABASE_URL must be a sqlite:/// or postgresql:// URL.")
 
+    if values["GRADES_LEASE_SECONDS"] < 2 * values["SERVICE_TIMEOUT_SECONDS"]:
+        problems.append(f"{PREFIX}GRADES_LEASE_SECONDS must be at least twice "
+                        f"{PREFIX}SERVICE_TIMEOUT_SECONDS, or two workers could post one score.")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(str(values["TIMEZONE"]))
+    except (KeyError, ValueError):
+        problems.append(f"{PREFIX}TIMEZONE={values['TIMEZONE']!r} is not a known time zone "
+                        "(e.g. Europe/Rome).")
+
     if problems:
         raise ConfigError("The tool cannot start:\n  - " + "\n  - ".join(problems))
 
@@ -129,6 +152,13 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict[str, Any
         "ADMIN_TOKEN": values["ADMIN_TOKEN"],
         "CONTENT_DIR": content_dir,
         "ROSTER_SYNC_MINUTES": values["ROSTER_SYNC_MINUTES"],
+        "KEY_ENCRYPTION_KEY": values["KEY_ENCRYPTION_KEY"],
+        "BADGES_PROGRAM_DAYS": values["PROGRAM_DAYS"],
+        "PAIRS_TIMEZONE": values["TIMEZONE"],
+        "LTI_SERVICE_TIMEOUT": values["SERVICE_TIMEOUT_SECONDS"],
+        "GRADES_HTTP_TIMEOUT": values["SERVICE_TIMEOUT_SECONDS"],
+        "GRADES_LEASE_SECONDS": values["GRADES_LEASE_SECONDS"],
+        "GRADES_BACKOFF_MAX": values["GRADES_BACKOFF_MAX_SECONDS"],
         "TESTING": env == "testing",
         # Cookies are only a convenience (the launch token travels in URLs and forms), but when
         # they are set they must survive an LMS iframe: SameSite=None; Secure; Partitioned.

@@ -24,6 +24,8 @@ def test_secret_can_come_from_the_instance_folder(tmp_path):
     ("LTI_TOOL_KEY_OVERLAP_DAYS", "seven", "is not a whole number"),
     ("LTI_TOOL_DATABASE_URL", "mysql://x/y", "must be a sqlite"),
     ("LTI_TOOL_ENV", "staging", "is not one of"),
+    ("LTI_TOOL_TIMEZONE", "Mars/Olympus", "is not a known time zone"),
+    ("LTI_TOOL_GRADES_LEASE_SECONDS", "5", "at least twice"),
 ])
 def test_bad_settings_are_named(tmp_path, name, value, expected):
     with pytest.raises(ConfigError) as err:
