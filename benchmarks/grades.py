@@ -31,7 +31,8 @@ Results (2026-11-22, 2 vCPUs shared with other jobs, load average 1-2; PostgreSQ
 
 Repeat runs vary by ±30% with the other jobs on the machine (a rerun after the proxy-lookup
 change in lti/advantage.py, at load average 2-5: 171 and 268 scores/s, 2.64 and 2.72 ms of
-tool CPU per score). One worker is latency-bound (POST, then UPDATE + COMMIT of the result, one row at a time);
+tool CPU per score). One worker is latency-bound (POST, then UPDATE + COMMIT of the result, one
+row at a time);
 four overlap their waits. Per score the tool spends ~2.5 ms of CPU: about half in requests/
 urllib3 (one keep-alive POST), half in SQLAlchemy/psycopg (the result's UPDATE and COMMIT; the
 claim, the batch read and the newer-score checks are per batch of 50). Against a remote LMS
