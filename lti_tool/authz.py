@@ -120,8 +120,8 @@ def admin_serializer() -> URLSafeTimedSerializer:
 
 def check_admin_token(given: str) -> bool:
     """True when `given` is the configured ADMIN_TOKEN (admin pages are off without one)."""
-    expected = current_app.config.get("ADMIN_TOKEN")
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+    expected = current_app.config.get("ADMIN_TOKEN") or ""
+    return bool(expected) and hmac.compare_digest(str(expected).encode(), given.encode())
 
 
 def _authorize_admin() -> None:

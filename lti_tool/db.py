@@ -64,12 +64,8 @@ def upsert(model: type[Base], values: dict[str, Any], keys: tuple[str, ...],
     shape = (dialect, model, tuple(values), keys, update)
     stmt = _UPSERTS.get(shape)
     if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        table = model.__table__
-        stmt = insert(table)
+        table: Any = model.__table__
+        stmt = _dialect_insert()(table)
         # With nothing to update, a no-op update so RETURNING also yields the existing row.
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys), set_={c: stmt.excluded[c] for c in (update or keys[:1])})
@@ -80,12 +76,19 @@ def upsert(model: type[Base], values: dict[str, Any], keys: tuple[str, ...],
 
 def insert_ignore(model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when the row was new (one round trip)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = model.__table__
-    pk = next(iter(table.primary_key.columns))
-    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(pk)
-    return db.session.execute(stmt).first() is not None
+    shape = (db.session.get_bind().dialect.name, model, tuple(values), "ignore")
+    stmt = _UPSERTS.get(shape)
+    if stmt is None:
+        table: Any = model.__table__
+        stmt = (_dialect_insert()(table).on_conflict_do_nothing()
+                .returning(next(iter(table.primary_key.columns))))
+        _UPSERTS[shape] = stmt
+    return db.session.execute(stmt, values).first() is not None
+
+
+def _dialect_insert() -> Any:
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    name = db.session.get_bind().dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert

@@ -68,8 +68,9 @@ class KeyStore:
     # -- generation ---------------------------------------------------------------------
     def _new_row(self, purpose: str, state: str) -> ToolKey:
         if purpose == "lti":
-            key: PrivateKey = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            jwk = _rsa_public_jwk(key.public_key())
+            rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            key: PrivateKey = rsa_key
+            jwk = _rsa_public_jwk(rsa_key.public_key())
         else:
             key = ed25519.Ed25519PrivateKey.generate()
             raw = key.public_key().public_bytes(serialization.Encoding.Raw,

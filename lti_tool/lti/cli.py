@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import IO
 
 import click
 from flask import current_app
@@ -32,7 +33,7 @@ keys_cli = click.Group("keys", help="Show and rotate the tool's signing keys.")
               "token audience.")
 @with_appcontext
 def register_cmd(issuer: str, client_id: str, auth_login_url: str, auth_token_url: str,
-                 key_set_url: str | None, key_set_file: click.utils.LazyFile | None,
+                 key_set_url: str | None, key_set_file: IO[str] | None,
                  deployment_ids: tuple[str, ...], name: str, token_audience: str | None) -> None:
     """Register a platform by hand (when it cannot use Dynamic Registration)."""
     key_set = None

@@ -112,9 +112,10 @@ def register_with_platform(openid_configuration: str, registration_token: str | 
     client_id = answer.get("client_id") if isinstance(answer, dict) else None
     if not isinstance(client_id, str) or not client_id:
         raise RegistrationFailed("The platform's registration answer has no client_id.")
-    tool_conf = answer.get(TOOL_CONFIG) if isinstance(answer.get(TOOL_CONFIG), dict) else {}
-    product = platform.get(PLATFORM_CONFIG) if isinstance(platform.get(PLATFORM_CONFIG),
-                                                          dict) else {}
+    tool_conf: dict[str, Any] = answer.get(TOOL_CONFIG) or {}
+    tool_conf = tool_conf if isinstance(tool_conf, dict) else {}
+    product: dict[str, Any] = platform.get(PLATFORM_CONFIG) or {}
+    product = product if isinstance(product, dict) else {}
     reg = register_platform(
         issuer=platform["issuer"], client_id=client_id,
         auth_login_url=platform["authorization_endpoint"],

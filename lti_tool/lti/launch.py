@@ -114,7 +114,8 @@ class LaunchValidator:
         iss = str(unverified.get("iss", ""))
         client_id = client_id_of(unverified)
         deployment_id = str(unverified.get(CLAIM + "deployment_id", ""))
-        ctx = {"issuer": iss, "client_id": client_id, "deployment_id": deployment_id}
+        ctx: dict[str, Any] = {"issuer": iss, "client_id": client_id,
+                               "deployment_id": deployment_id}
 
         reg = self._registry.registration(iss, client_id)
         if reg is None:
@@ -148,7 +149,7 @@ class LaunchValidator:
         return ValidatedLaunch(claims, reg, deployment, login)
 
     def _verify(self, id_token: str, reg: RegistrationInfo, kid: str,
-                ctx: dict[str, str]) -> dict[str, Any]:
+                ctx: dict[str, Any]) -> dict[str, Any]:
         try:
             if reg.static_keys is not None:
                 key = reg.static_keys[kid]
@@ -174,7 +175,7 @@ class LaunchValidator:
         except jwt.InvalidTokenError as exc:
             raise LaunchError("bad_signature", str(exc), **ctx) from exc
 
-    def _check_message(self, claims: dict[str, Any], ctx: dict[str, str]) -> None:
+    def _check_message(self, claims: dict[str, Any], ctx: dict[str, Any]) -> None:
         try:
             matched = [v for v in get_validators() if v.can_validate(claims)]
             if len(matched) != 1:
@@ -184,7 +185,7 @@ class LaunchValidator:
             raise LaunchError("bad_message", str(exc), **ctx) from exc
 
     def _read_state(self, state: str, claims: dict[str, Any], reg: RegistrationInfo,
-                    ctx: dict[str, str]) -> LoginState:
+                    ctx: dict[str, Any]) -> LoginState:
         try:
             login = self._states.read(state)
         except TokenError as exc:

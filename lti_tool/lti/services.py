@@ -131,8 +131,10 @@ def sync_launch(launch: ValidatedLaunch, accept_language: str | None,
     ) or None
     user_values = {"registration_id": launch.registration.id, "sub": str(claims["sub"])[:255],
                    "name": name, "email": _clean(claims.get("email"), 320), "locale": locale}
-    ags = claims.get(AGS_CLAIM) if isinstance(claims.get(AGS_CLAIM), dict) else {}
-    nrps = claims.get(NRPS_CLAIM) if isinstance(claims.get(NRPS_CLAIM), dict) else {}
+    ags: dict[str, Any] = claims.get(AGS_CLAIM) or {}
+    ags = ags if isinstance(ags, dict) else {}
+    nrps: dict[str, Any] = claims.get(NRPS_CLAIM) or {}
+    nrps = nrps if isinstance(nrps, dict) else {}
     context_values = {
         "deployment_id": launch.deployment.id, "context_id": _clean(context.get("id")),
         "title": _clean(context.get("title")) or "", "label": _clean(context.get("label")) or "",

@@ -59,6 +59,7 @@ def login() -> Any:
                           client_id=params.get("client_id", ""),
                           deployment_id=params.get("lti_deployment_id", ""))
     hop = start_login(reg, params, _base_url(), _lti()["states"])
+    resp: Any
     if hop.storage_target:
         # Canvas and others offer LTI Platform Storage: keep the nonce in the platform's frame,
         # so the launch works even when this iframe may not set cookies.
