@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from ..authz import public, public_post, tokens
 from ..db import db
@@ -186,10 +187,12 @@ def jwks() -> Any:
 def register() -> Any:
     """LTI Dynamic Registration initiation, opened by the platform in a window or iframe."""
     config_url = request.args.get("openid_configuration", "")
-    if not config_url or urlsplit(config_url).scheme not in ("http", "https"):
+    # A tool served over https only talks to platforms over https (plain http is for local demos).
+    allowed = ("https",) if _secure() else ("http", "https")
+    if not config_url or urlsplit(config_url).scheme not in allowed:
         return render_template("lti/registered.html", ok=False,
-                               error="The platform did not send its configuration address "
-                                     "(openid_configuration)."), 400
+                               error=_("The platform did not send a usable configuration address "
+                                       "(openid_configuration, an https URL).")), 400
     tool = ToolDescription(_base_url(), current_app.config["TOOL_NAME"])
     try:
         reg = register_with_platform(config_url, request.args.get("registration_token"), tool,

@@ -372,3 +372,11 @@ def test_an_identical_relaunch_writes_nothing_but_a_changed_claim_does(world):
     assert len(launch_counting_writes("Maya O.")) == 5
     with world.app.app_context():
         assert db.session.scalar(select(User.name).where(User.sub == "user-maya")) == "Maya O."
+
+
+def test_registration_over_https_refuses_a_plain_http_configuration(make_app):
+    app = make_app("https://tool.example.org")
+    resp = app.test_client().get("/lti/register", query_string={
+        "openid_configuration": "http://169.254.169.254/latest", "registration_token": "t"})
+    assert resp.status_code == 400
+    assert "https URL" in resp.get_data(as_text=True)
